@@ -1,0 +1,73 @@
+#include "cli/app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <botan/version.h>
+#include <fmt/format.h>
+
+#include <functional>
+#include <new>
+#include <vector>
+
+#include "cli/console.hpp"
+#include "cli/keygen.hpp"
+#include "cli/version.hpp"
+#include "util/error.hpp"
+#include "util/hardening.hpp"
+
+namespace cryptochat::cli {
+
+namespace {
+
+int report(ExitCode code, std::string_view message) {
+  fmt::print(stderr, "cryptochat: error: {}\n", message);
+  return static_cast<int>(code);
+}
+
+std::string version_text() {
+  return fmt::format("cryptochat {} (Botan {}.{}.{})", kVersion, Botan::version_major(),
+                     Botan::version_minor(), Botan::version_patch());
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  harden_process();
+
+  CLI::App app{"cryptochat: end-to-end encrypted chat and pipes over TCP", "cryptochat"};
+  app.set_version_flag("--version,-V", version_text());
+  app.require_subcommand(1);
+  // Global flags are accepted before or after the subcommand name.
+  app.fallthrough();
+  bool verbose = false;
+  bool quiet = false;
+  auto* verbose_flag = app.add_flag("--verbose,-v", verbose, "Say more on stderr");
+  app.add_flag("--quiet,-q", quiet, "Only errors and warnings on stderr")->excludes(verbose_flag);
+
+  std::vector<std::function<void(const Console&)>> commands;
+  commands.push_back(add_keygen(app));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);
+    return status == 0 ? 0 : static_cast<int>(ExitCode::usage);
+  }
+
+  const Console console(quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal);
+  try {
+    for (const auto& command : commands) {
+      command(console);
+    }
+    return 0;
+  } catch (const Error& e) {
+    return report(e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    return report(ExitCode::failure, "out of memory");
+  } catch (const std::exception& e) {
+    // Anything else is a bug or an unexpected library failure: still one line, no secrets
+    // (library messages never contain key material).
+    return report(ExitCode::failure, fmt::format("unexpected failure: {}", e.what()));
+  }
+}
+
+}  // namespace cryptochat::cli

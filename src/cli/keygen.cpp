@@ -1,0 +1,111 @@
+#include "cli/keygen.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
+#include "cli/passphrase.hpp"
+#include "crypto/key_file.hpp"
+#include "crypto/keys.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/paths.hpp"
+
+namespace cryptochat::cli {
+
+namespace {
+
+struct KeygenOptions {
+  std::string out;
+  std::size_t bits = 3072;
+  bool force = false;
+  std::string passphrase_file;
+  bool show = false;
+  std::string show_path;
+};
+
+void check_bits(std::size_t bits) {
+  if (bits < crypto::kMinRsaBits) {
+    throw UsageError(fmt::format(
+        "--bits {}: RSA keys below {} bits are too weak; use 2048, 3072 or 4096", bits,
+        crypto::kMinRsaBits));
+  }
+  if (bits != 2048 && bits != 3072 && bits != 4096) {
+    throw UsageError(fmt::format("--bits {}: use 2048, 3072 or 4096", bits));
+  }
+}
+
+void show(const KeygenOptions& opts) {
+  const std::string path = opts.show_path.empty() ? default_identity_path() : opts.show_path;
+  const PassphraseSource passphrase(opts.passphrase_file);
+  const auto key = crypto::load_any_key_file(path, passphrase.provider());
+  fmt::print("{} {} {} (RSA)\n", key.bits(), key.fingerprint(), path);
+}
+
+void generate(const KeygenOptions& opts, const Console& console) {
+  check_bits(opts.bits);
+  const std::string path = opts.out.empty() ? default_identity_path() : opts.out;
+  const std::string pub_path = path + ".pub";
+  if (!opts.force) {
+    for (const auto& p : {path, pub_path}) {
+      if (path_exists(p)) {
+        throw IoError(fmt::format("'{}' already exists (use --force to overwrite it)", p));
+      }
+    }
+  }
+  const PassphraseSource passphrase_source(opts.passphrase_file);
+  const Secret passphrase = passphrase_source.for_new_key();
+
+  console.info("generating a {}-bit RSA key...", opts.bits);
+  const auto key = crypto::PrivateKey::generate(opts.bits);
+  const Secret private_pem = key.pkcs8_pem(passphrase);
+  const auto public_key = key.public_key();
+
+  make_private_dirs(parent_dir(path));
+  write_file_atomic(path, private_pem.view(), 0600, opts.force);
+  write_file_atomic(pub_path, public_key.spki_pem(), 0644, opts.force);
+
+  fmt::print("Private key: {}{}\n", path, passphrase.empty() ? "" : " (encrypted)");
+  fmt::print("Public key:  {}\n", pub_path);
+  fmt::print("Fingerprint: {}\n", public_key.fingerprint());
+}
+
+}  // namespace
+
+std::function<void(const Console&)> add_keygen(CLI::App& app) {
+  auto opts = std::make_shared<KeygenOptions>();
+  auto* cmd = app.add_subcommand("keygen", "Make an RSA identity key pair, or show a key's fingerprint");
+  cmd->add_option("--out,-o", opts->out,
+                  "Private key path; the public key goes to PATH.pub "
+                  "[default: $XDG_CONFIG_HOME/cryptochat/identity]")
+      ->type_name("PATH");
+  cmd->add_option("--bits,-b", opts->bits, "RSA key size: 2048, 3072 or 4096")
+      ->capture_default_str()
+      ->type_name("N");
+  cmd->add_flag("--force,-f", opts->force, "Overwrite existing key files");
+  cmd->add_option("--passphrase-file", opts->passphrase_file,
+                  "Read the passphrase from the first line of FILE (else CRYPTOCHAT_PASSPHRASE, "
+                  "else asked at the terminal)")
+      ->type_name("FILE");
+  cmd->add_flag("--show", opts->show,
+                "Print the fingerprint of an existing private or public key instead");
+  cmd->add_option("path", opts->show_path, "With --show: the key file [default: the identity]")
+      ->type_name("PATH");
+
+  return [opts, cmd](const Console& console) {
+    if (!cmd->parsed()) {
+      return;
+    }
+    if (opts->show) {
+      show(*opts);
+      return;
+    }
+    if (!opts->show_path.empty()) {
+      throw UsageError("a key path is only taken with --show; use --out PATH to choose where to write");
+    }
+    generate(*opts, console);
+  };
+}
+
+}  // namespace cryptochat::cli

@@ -1,0 +1,15 @@
+// `cryptochat keygen`: make an identity (RSA key pair) or show a key's fingerprint.
+#pragma once
+
+#include <CLI/App.hpp>
+
+#include <functional>
+
+#include "cli/console.hpp"
+
+namespace cryptochat::cli {
+
+// Registers the subcommand; the returned function runs it after a successful parse.
+std::function<void(const Console&)> add_keygen(CLI::App& app);
+
+}  // namespace cryptochat::cli

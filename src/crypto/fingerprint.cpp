@@ -1,0 +1,38 @@
+#include "crypto/fingerprint.hpp"
+
+#include <botan/base64.h>
+#include <botan/hash.h>
+
+namespace cryptochat::crypto {
+
+namespace {
+constexpr std::string_view kPrefix = "SHA256:";
+constexpr std::size_t kBase64Chars = 43;  // 32 bytes, unpadded
+}  // namespace
+
+std::string fingerprint_of_spki(std::span<const std::uint8_t> spki_der) {
+  auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+  sha256->update(spki_der.data(), spki_der.size());
+  const auto digest = sha256->final();
+  std::string b64 = Botan::base64_encode(digest.data(), digest.size());
+  while (!b64.empty() && b64.back() == '=') {
+    b64.pop_back();
+  }
+  return std::string(kPrefix) + b64;
+}
+
+bool looks_like_fingerprint(std::string_view text) {
+  if (text.size() != kPrefix.size() + kBase64Chars || text.substr(0, kPrefix.size()) != kPrefix) {
+    return false;
+  }
+  for (const char c : text.substr(kPrefix.size())) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace cryptochat::crypto

@@ -1,0 +1,179 @@
+#include "crypto/key_file.hpp"
+
+#include <botan/asn1_obj.h>
+#include <botan/data_src.h>
+#include <botan/pem.h>
+#include <botan/pkcs8.h>
+
+#include <fmt/format.h>
+
+#include "crypto/random.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace cryptochat::crypto {
+
+namespace {
+
+constexpr std::string_view kBegin = "-----BEGIN ";
+constexpr std::string_view kDashes = "-----";
+
+std::unique_ptr<Botan::RSA_PrivateKey> as_rsa(std::unique_ptr<Botan::Private_Key> key,
+                                              const std::string& origin) {
+  auto* rsa = dynamic_cast<Botan::RSA_PrivateKey*>(key.get());
+  if (rsa == nullptr) {
+    throw KeyError(
+        fmt::format("{}: not an RSA key ({}); cryptochat uses RSA keys", origin, key->algo_name()));
+  }
+  static_cast<void>(key.release());
+  return std::unique_ptr<Botan::RSA_PrivateKey>(rsa);
+}
+
+std::unique_ptr<Botan::Private_Key> decode_traditional_rsa(std::string_view text,
+                                                           const std::string& origin) {
+  if (text.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos) {
+    throw KeyError(fmt::format(
+        "{}: legacy encrypted PEM is not supported; convert it with "
+        "'openssl pkcs8 -topk8 -in OLD -out NEW'",
+        origin));
+  }
+  Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  std::string label;
+  const auto der = Botan::PEM_Code::decode(source, label);
+  return std::make_unique<Botan::RSA_PrivateKey>(
+      Botan::AlgorithmIdentifier("RSA", Botan::AlgorithmIdentifier::USE_NULL_PARAM), der);
+}
+
+void check_private_mode(const std::string& path, mode_t mode) {
+  if ((mode & 077) != 0) {
+    throw KeyError(fmt::format(
+        "UNPROTECTED PRIVATE KEY FILE: permissions {:04o} for '{}' are too open; a private key "
+        "must be readable by its owner only (chmod 600 '{}')",
+        mode & 07777, path, path));
+  }
+}
+
+}  // namespace
+
+std::string pem_label(std::string_view text) {
+  const auto begin = text.find(kBegin);
+  if (begin == std::string_view::npos) {
+    return {};
+  }
+  const auto start = begin + kBegin.size();
+  const auto end = text.find(kDashes, start);
+  if (end == std::string_view::npos || end - start > 64) {
+    return {};
+  }
+  return std::string(text.substr(start, end - start));
+}
+
+PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
+                             const PassphraseProvider& passphrase) {
+  if (bytes.size() > kMaxKeyFileBytes) {
+    throw KeyError(fmt::format("{}: larger than any key file ({} bytes)", origin, bytes.size()));
+  }
+  const std::string label = pem_label(bytes);
+  const bool encrypted = label == "ENCRYPTED PRIVATE KEY";
+  if (!label.empty() && label != "PRIVATE KEY" && !encrypted && label != "RSA PRIVATE KEY") {
+    if (label == "PUBLIC KEY") {
+      throw KeyError(fmt::format("{}: this is a public key; a private key is needed", origin));
+    }
+    throw KeyError(fmt::format("{}: not a private key (PEM block '{}')", origin, label));
+  }
+
+  std::optional<Secret> pass;
+  if (encrypted) {
+    pass = passphrase ? passphrase(origin) : std::nullopt;
+    if (!pass || pass->empty()) {
+      throw KeyError(fmt::format(
+          "{}: the key is encrypted and no passphrase was given (type it at a terminal, or use "
+          "--passphrase-file or CRYPTOCHAT_PASSPHRASE)",
+          origin));
+    }
+  }
+
+  std::unique_ptr<Botan::Private_Key> key;
+  try {
+    if (label == "RSA PRIVATE KEY") {
+      key = decode_traditional_rsa(bytes, origin);
+    } else {
+      Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                      bytes.size());
+      std::unique_ptr<Botan::Private_Key> loaded{
+          encrypted ? Botan::PKCS8::load_key(source, pass->str()) : Botan::PKCS8::load_key(source)};
+      key = std::move(loaded);
+    }
+  } catch (const KeyError&) {
+    throw;
+  } catch (const std::exception&) {
+    if (encrypted) {
+      throw KeyError(fmt::format("{}: cannot decrypt the key: wrong passphrase or corrupt file",
+                                 origin));
+    }
+    throw KeyError(fmt::format("{}: not a valid private key file", origin));
+  }
+  auto rsa = as_rsa(std::move(key), origin);
+  check_rsa_bits(rsa->key_length(), origin);
+  // A key can decode yet be inconsistent (a flipped byte in a prime): check n = p*q and the CRT
+  // values, without the slow primality tests.
+  if (!rsa->check_key(system_rng(), false)) {
+    throw KeyError(fmt::format("{}: the key is corrupt (its RSA values do not match)", origin));
+  }
+  return PrivateKey(std::move(rsa));
+}
+
+PublicKey parse_public_key(std::string_view bytes, const std::string& origin) {
+  if (bytes.size() > kMaxKeyFileBytes) {
+    throw KeyError(fmt::format("{}: larger than any key file ({} bytes)", origin, bytes.size()));
+  }
+  std::vector<std::uint8_t> der;
+  const std::string label = pem_label(bytes);
+  try {
+    if (label.empty()) {
+      der.assign(bytes.begin(), bytes.end());
+    } else if (label == "PUBLIC KEY") {
+      Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                      bytes.size());
+      std::string found;
+      const auto decoded = Botan::PEM_Code::decode(source, found);
+      der.assign(decoded.begin(), decoded.end());
+    } else {
+      throw KeyError(fmt::format("{}: not a public key (PEM block '{}')", origin, label));
+    }
+  } catch (const KeyError&) {
+    throw;
+  } catch (const std::exception&) {
+    throw KeyError(fmt::format("{}: not a valid public key file", origin));
+  }
+  try {
+    return PublicKey::from_spki(der);
+  } catch (const KeyError& e) {
+    throw KeyError(fmt::format("{}: {}", origin, e.what()));
+  }
+}
+
+PrivateKey load_private_key_file(const std::string& path, const PassphraseProvider& passphrase) {
+  FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
+  const Secret contents(std::move(file.bytes));
+  check_private_mode(path, file.mode);
+  return parse_private_key(contents.view(), path, passphrase);
+}
+
+PublicKey load_public_key_file(const std::string& path) {
+  const FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
+  return parse_public_key(file.bytes, path);
+}
+
+PublicKey load_any_key_file(const std::string& path, const PassphraseProvider& passphrase) {
+  FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
+  const std::string label = pem_label(file.bytes);
+  if (label == "PUBLIC KEY") {
+    return parse_public_key(file.bytes, path);
+  }
+  const Secret contents(std::move(file.bytes));
+  check_private_mode(path, file.mode);
+  return parse_private_key(contents.view(), path, passphrase).public_key();
+}
+
+}  // namespace cryptochat::crypto

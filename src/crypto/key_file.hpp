@@ -1,0 +1,39 @@
+// Reading keys from files and bytes. Every loader in the program goes through here, so the
+// same rules hold everywhere: bounded sizes, RSA only, 2048..8192 bits, private key files
+// readable by their owner only, and one clear KeyError for anything else.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crypto/keys.hpp"
+#include "util/secret.hpp"
+
+namespace cryptochat::crypto {
+
+inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+
+// Asked for the passphrase of an encrypted key (origin names the key); nullopt when none can be
+// had. Only called when the key really is encrypted.
+using PassphraseProvider = std::function<std::optional<Secret>(const std::string& origin)>;
+
+// PKCS#8 PEM (plain or encrypted), traditional "RSA PRIVATE KEY" PEM, or PKCS#8 DER.
+PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
+                             const PassphraseProvider& passphrase);
+
+// SubjectPublicKeyInfo PEM or DER.
+PublicKey parse_public_key(std::string_view bytes, const std::string& origin);
+
+PrivateKey load_private_key_file(const std::string& path, const PassphraseProvider& passphrase);
+PublicKey load_public_key_file(const std::string& path);
+
+// The public half of whatever key the file holds, private or public.
+PublicKey load_any_key_file(const std::string& path, const PassphraseProvider& passphrase);
+
+// The label of the first PEM block ("PRIVATE KEY", "PUBLIC KEY", ...), or "" when none.
+std::string pem_label(std::string_view text);
+
+}  // namespace cryptochat::crypto

@@ -1,0 +1,79 @@
+#include "crypto/keys.hpp"
+
+#include <botan/data_src.h>
+#include <botan/pkcs8.h>
+#include <botan/x509_key.h>
+
+#include <fmt/format.h>
+
+#include "crypto/fingerprint.hpp"
+#include "crypto/random.hpp"
+#include "util/error.hpp"
+
+namespace cryptochat::crypto {
+
+namespace {
+// scrypt N = 2^14, r = 8, p = 1 (Botan derives N from this "iteration" count): 16 MiB of
+// memory per guess, and within the 32 MiB limit OpenSSL applies when it reads the key.
+constexpr std::size_t kScryptIterations = 32768;
+}  // namespace
+
+void check_rsa_bits(std::size_t bits, const std::string& origin) {
+  if (bits < kMinRsaBits) {
+    throw KeyError(fmt::format("{}: a {}-bit RSA key is too weak (at least {} bits are needed)",
+                               origin, bits, kMinRsaBits));
+  }
+  if (bits > kMaxRsaBits) {
+    throw KeyError(fmt::format("{}: a {}-bit RSA key is larger than the {} bits supported", origin,
+                               bits, kMaxRsaBits));
+  }
+}
+
+PublicKey::PublicKey(std::shared_ptr<const Botan::RSA_PublicKey> key) : key_(std::move(key)) {}
+
+PublicKey PublicKey::from_spki(const std::vector<std::uint8_t>& der) {
+  std::unique_ptr<Botan::Public_Key> key;
+  try {
+    Botan::DataSource_Memory source(der);
+    // Botan 2 returns a raw pointer here and Botan 3 a unique_ptr: this spelling takes both.
+    std::unique_ptr<Botan::Public_Key> loaded{Botan::X509::load_key(source)};
+    key = std::move(loaded);
+  } catch (const std::exception&) {
+    throw KeyError("not a valid public key");
+  }
+  auto* rsa = dynamic_cast<Botan::RSA_PublicKey*>(key.get());
+  if (rsa == nullptr) {
+    throw KeyError(fmt::format("not an RSA public key ({})", key->algo_name()));
+  }
+  check_rsa_bits(rsa->key_length(), "public key");
+  // Re-wrap as a plain RSA_PublicKey so the type is exact whatever X509::load_key built.
+  return PublicKey(
+      std::make_shared<const Botan::RSA_PublicKey>(rsa->get_n(), rsa->get_e()));
+}
+
+std::vector<std::uint8_t> PublicKey::spki_der() const { return key_->subject_public_key(); }
+
+std::string PublicKey::spki_pem() const { return Botan::X509::PEM_encode(*key_); }
+
+std::string PublicKey::fingerprint() const { return fingerprint_of_spki(spki_der()); }
+
+PrivateKey::PrivateKey(std::unique_ptr<Botan::RSA_PrivateKey> key) : key_(std::move(key)) {}
+
+PrivateKey PrivateKey::generate(std::size_t bits) {
+  check_rsa_bits(bits, "keygen");
+  return PrivateKey(std::make_unique<Botan::RSA_PrivateKey>(system_rng(), bits));
+}
+
+PublicKey PrivateKey::public_key() const {
+  return PublicKey(std::make_shared<const Botan::RSA_PublicKey>(key_->get_n(), key_->get_e()));
+}
+
+Secret PrivateKey::pkcs8_pem(const Secret& passphrase) const {
+  if (passphrase.empty()) {
+    return Secret(Botan::PKCS8::PEM_encode(*key_));
+  }
+  return Secret(Botan::PKCS8::PEM_encode_encrypted_pbkdf_iter(
+      *key_, system_rng(), passphrase.str(), kScryptIterations, "AES-256/CBC", "Scrypt"));
+}
+
+}  // namespace cryptochat::crypto

@@ -1,0 +1,58 @@
+// RSA identities: the long-term keys made by `cryptochat keygen`. Value types over Botan keys.
+#pragma once
+
+#include <botan/rsa.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/secret.hpp"
+
+namespace cryptochat::crypto {
+
+inline constexpr std::size_t kMinRsaBits = 2048;
+// Larger keys make every handshake slow for nothing; refusing them bounds the work a key costs.
+inline constexpr std::size_t kMaxRsaBits = 8192;
+
+class PublicKey {
+ public:
+  explicit PublicKey(std::shared_ptr<const Botan::RSA_PublicKey> key);
+
+  // Decodes a DER SubjectPublicKeyInfo; throws KeyError unless it is an RSA key of an accepted
+  // size.
+  static PublicKey from_spki(const std::vector<std::uint8_t>& der);
+
+  [[nodiscard]] const Botan::RSA_PublicKey& botan() const { return *key_; }
+  [[nodiscard]] std::size_t bits() const { return key_->key_length(); }
+  [[nodiscard]] std::vector<std::uint8_t> spki_der() const;
+  [[nodiscard]] std::string spki_pem() const;
+  [[nodiscard]] std::string fingerprint() const;
+
+ private:
+  std::shared_ptr<const Botan::RSA_PublicKey> key_;  // immutable, so copies may share it
+};
+
+class PrivateKey {
+ public:
+  explicit PrivateKey(std::unique_ptr<Botan::RSA_PrivateKey> key);
+
+  static PrivateKey generate(std::size_t bits);
+
+  [[nodiscard]] const Botan::RSA_PrivateKey& botan() const { return *key_; }
+  [[nodiscard]] std::size_t bits() const { return key_->key_length(); }
+  [[nodiscard]] PublicKey public_key() const;
+
+  // PKCS#8 PEM; encrypted (PBES2: scrypt + AES-256-CBC) when passphrase is not empty.
+  [[nodiscard]] Secret pkcs8_pem(const Secret& passphrase) const;
+
+ private:
+  std::unique_ptr<Botan::RSA_PrivateKey> key_;
+};
+
+// Throws KeyError when bits is not an accepted RSA size.
+void check_rsa_bits(std::size_t bits, const std::string& origin);
+
+}  // namespace cryptochat::crypto

@@ -1,0 +1,157 @@
+#include "util/file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fmt/format.h>
+
+#include "util/error.hpp"
+#include "util/unique_fd.hpp"
+
+namespace cryptochat {
+
+namespace {
+
+[[noreturn]] void throw_io(std::string_view action, const std::string& path, int err) {
+  throw IoError(fmt::format("cannot {} '{}': {}", action, path, errno_text(err)));
+}
+
+void write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_io("write", path, errno);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void sync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd) {
+    ::fsync(fd.get());  // best effort: the rename itself already happened
+  }
+}
+
+}  // namespace
+
+FileContents read_file(const std::string& path, std::size_t max_bytes, std::string_view what) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) {
+    throw_io(fmt::format("read {}", what), path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    throw_io(fmt::format("read {}", what), path, errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw IoError(fmt::format("cannot read {} '{}': not a regular file", what, path));
+  }
+  if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) > max_bytes) {
+    throw IoError(fmt::format("cannot read {} '{}': larger than {} bytes", what, path, max_bytes));
+  }
+  FileContents out;
+  out.mode = st.st_mode & 07777;
+  // One allocation of the checked size plus one byte, so growth past it is detected without
+  // ever reallocating (secrets are not left behind in freed buffers).
+  out.bytes.resize(static_cast<std::size_t>(st.st_size) + 1);
+  std::size_t used = 0;
+  while (true) {
+    const ssize_t n = ::read(fd.get(), out.bytes.data() + used, out.bytes.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_io(fmt::format("read {}", what), path, errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    used += static_cast<std::size_t>(n);
+    if (used == out.bytes.size()) {
+      throw IoError(fmt::format("cannot read {} '{}': it changed while being read", what, path));
+    }
+  }
+  out.bytes.resize(used);
+  return out;
+}
+
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool replace) {
+  const std::string dir = parent_dir(path);
+  std::string tmp = path + ".tmp.XXXXXX";
+  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (!fd) {
+    throw_io("create a file in", dir, errno);
+  }
+  // Remove the temporary file on every path that does not end in a successful rename/link.
+  struct TmpGuard {
+    std::string name;
+    bool armed = true;
+    ~TmpGuard() {
+      if (armed) {
+        ::unlink(name.c_str());
+      }
+    }
+  } guard{tmp};
+
+  if (::fchmod(fd.get(), mode) != 0) {
+    throw_io("set permissions on", tmp, errno);
+  }
+  write_all(fd.get(), data, tmp);
+  if (::fsync(fd.get()) != 0) {
+    throw_io("write", tmp, errno);
+  }
+  fd.reset();
+
+  if (replace) {
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      throw_io("write", path, errno);
+    }
+    guard.armed = false;
+  } else {
+    // link() fails with EEXIST instead of replacing: no window where an existing file is lost.
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+      if (errno == EEXIST) {
+        throw IoError(fmt::format("'{}' already exists (use --force to overwrite it)", path));
+      }
+      throw_io("write", path, errno);
+    }
+  }
+  sync_dir(dir);
+}
+
+void make_private_dirs(const std::string& path) {
+  if (path.empty() || path_exists(path)) {
+    return;
+  }
+  const std::string parent = parent_dir(path);
+  if (parent != path) {
+    make_private_dirs(parent);
+  }
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw_io("create folder", path, errno);
+  }
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string parent_dir(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  if (slash == 0) {
+    return "/";
+  }
+  return path.substr(0, slash);
+}
+
+}  // namespace cryptochat

@@ -1,0 +1,35 @@
+// Small, careful file helpers: bounded reads (sizes are checked before anything is allocated),
+// atomic writes (temporary file + rename, or link when an existing file must not be replaced)
+// and private folders.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace cryptochat {
+
+struct FileContents {
+  std::string bytes;
+  mode_t mode = 0;  // permission bits of the file that was read
+};
+
+// Reads a whole regular file of at most max_bytes. `what` names the file in error messages
+// ("key file", "passphrase file").
+FileContents read_file(const std::string& path, std::size_t max_bytes, std::string_view what);
+
+// Writes data to path atomically with the given permission bits. With replace=false an existing
+// file at path is never touched and an IoError says so.
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool replace);
+
+// Creates path and any missing parents; the folders it creates get mode 0700.
+void make_private_dirs(const std::string& path);
+
+bool path_exists(const std::string& path);
+
+// The folder part of a path ("." when there is none).
+std::string parent_dir(const std::string& path);
+
+}  // namespace cryptochat

@@ -1,0 +1,113 @@
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include "crypto/key_file.hpp"
+#include "test_support.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+using namespace cryptochat;
+
+namespace {
+
+constexpr const char* kExpected = "SHA256:iglGkwo3rUB4MD/hhlIxc5ViZWfvUth5TNnbEB7pMRk";
+
+crypto::PassphraseProvider fixed(const char* pass) {
+  return [pass](const std::string&) -> std::optional<Secret> { return Secret(std::string(pass)); };
+}
+
+crypto::PassphraseProvider none() {
+  return [](const std::string&) -> std::optional<Secret> { return std::nullopt; };
+}
+
+}  // namespace
+
+TEST_CASE("OpenSSL-made private keys load in every accepted form") {
+  for (const char* name : {"rsa2048_pkcs8.pem", "rsa2048_traditional.pem"}) {
+    CAPTURE(name);
+    const auto key = crypto::parse_private_key(test::data_file(name), name, none());
+    CHECK(key.bits() == 2048);
+    CHECK(key.public_key().fingerprint() == kExpected);
+  }
+  const auto key =
+      crypto::parse_private_key(test::data_file("rsa2048_encrypted.pem"), "enc", fixed("correct-horse"));
+  CHECK(key.public_key().fingerprint() == kExpected);
+}
+
+TEST_CASE("the passphrase is asked only for encrypted keys") {
+  int asked = 0;
+  const crypto::PassphraseProvider counting = [&asked](const std::string&) -> std::optional<Secret> {
+    ++asked;
+    return Secret(std::string("correct-horse"));
+  };
+  crypto::parse_private_key(test::data_file("rsa2048_pkcs8.pem"), "plain", counting);
+  CHECK(asked == 0);
+  crypto::parse_private_key(test::data_file("rsa2048_encrypted.pem"), "enc", counting);
+  CHECK(asked == 1);
+}
+
+TEST_CASE("bad private keys are refused with one clear KeyError") {
+  CHECK_THROWS_WITH_AS(
+      crypto::parse_private_key(test::data_file("rsa2048_encrypted.pem"), "enc", fixed("wrong")),
+      doctest::Contains("wrong passphrase"), KeyError);
+  CHECK_THROWS_WITH_AS(
+      crypto::parse_private_key(test::data_file("rsa2048_encrypted.pem"), "enc", none()),
+      doctest::Contains("no passphrase was given"), KeyError);
+  CHECK_THROWS_WITH_AS(crypto::parse_private_key(test::data_file("rsa1024.pem"), "small", none()),
+                       doctest::Contains("too weak"), KeyError);
+  CHECK_THROWS_WITH_AS(crypto::parse_private_key(test::data_file("ec_p256.pem"), "ec", none()),
+                       doctest::Contains("not an RSA key"), KeyError);
+  CHECK_THROWS_WITH_AS(crypto::parse_private_key(test::data_file("rsa2048_pub.pem"), "pub", none()),
+                       doctest::Contains("public key"), KeyError);
+  CHECK_THROWS_WITH_AS(crypto::parse_private_key("garbage", "junk", none()),
+                       doctest::Contains("not a valid private key"), KeyError);
+
+  std::string truncated = test::data_file("rsa2048_pkcs8.pem");
+  truncated.resize(truncated.size() / 2);
+  CHECK_THROWS_AS(crypto::parse_private_key(truncated, "half", none()), KeyError);
+
+  std::string flipped = test::data_file("rsa2048_pkcs8.pem");
+  flipped[200] = flipped[200] == 'A' ? 'B' : 'A';
+  CHECK_THROWS_AS(crypto::parse_private_key(flipped, "flipped", none()), KeyError);
+
+  CHECK_THROWS_WITH_AS(crypto::parse_private_key(std::string(crypto::kMaxKeyFileBytes + 1, 'x'),
+                                                 "huge", none()),
+                       doctest::Contains("larger than"), KeyError);
+}
+
+TEST_CASE("public keys parse from PEM; private keys are not public keys") {
+  CHECK(crypto::parse_public_key(test::data_file("rsa2048_pub.pem"), "pub").fingerprint() ==
+        kExpected);
+  CHECK_THROWS_AS(crypto::parse_public_key(test::data_file("rsa2048_pkcs8.pem"), "priv"), KeyError);
+  CHECK_THROWS_AS(crypto::parse_public_key("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "junk"),
+                  KeyError);
+}
+
+TEST_CASE("a private key file readable by others is refused, ssh-style") {
+  const test::TempDir dir;
+  const auto path = dir.file("identity");
+  write_file_atomic(path, test::data_file("rsa2048_pkcs8.pem"), 0644, false);
+  CHECK_THROWS_WITH_AS(crypto::load_private_key_file(path, none()),
+                       doctest::Contains("permissions 0644"), KeyError);
+  ::chmod(path.c_str(), 0600);
+  CHECK(crypto::load_private_key_file(path, none()).public_key().fingerprint() == kExpected);
+  CHECK(crypto::load_any_key_file(path, none()).fingerprint() == kExpected);
+}
+
+TEST_CASE("generated keys round-trip through PKCS#8, plain and encrypted") {
+  const auto key = crypto::PrivateKey::generate(2048);
+  const Secret none_pass;
+  const auto plain = key.pkcs8_pem(none_pass);
+  CHECK(crypto::pem_label(plain.view()) == "PRIVATE KEY");
+  CHECK(crypto::parse_private_key(plain.view(), "plain", none()).public_key().fingerprint() ==
+        key.public_key().fingerprint());
+
+  const Secret pass{std::string("s3cret")};
+  const auto encrypted = key.pkcs8_pem(pass);
+  CHECK(crypto::pem_label(encrypted.view()) == "ENCRYPTED PRIVATE KEY");
+  CHECK(crypto::parse_private_key(encrypted.view(), "enc", fixed("s3cret"))
+            .public_key()
+            .fingerprint() == key.public_key().fingerprint());
+  CHECK_THROWS_AS(crypto::parse_private_key(encrypted.view(), "enc", fixed("nope")), KeyError);
+  CHECK_THROWS_AS(crypto::PrivateKey::generate(1024), KeyError);
+}
