@@ -1,8 +1,8 @@
 #include "cli/app.hpp"
 
-#include <CLI/CLI.hpp>
 #include <botan/version.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <functional>
 #include <new>
@@ -53,7 +53,9 @@ int run(int argc, char** argv) {
     return status == 0 ? 0 : static_cast<int>(ExitCode::usage);
   }
 
-  const Console console(quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal);
+  const Console console(quiet     ? Verbosity::quiet
+                        : verbose ? Verbosity::verbose
+                                  : Verbosity::normal);
   try {
     for (const auto& command : commands) {
       command(console);

@@ -18,18 +18,18 @@ namespace {
 
 struct KeygenOptions {
   std::string out;
-  std::size_t bits = 3072;
+  long long bits = 3072;  // signed, so "-1" is reported as typed
   bool force = false;
   std::string passphrase_file;
   bool show = false;
   std::string show_path;
 };
 
-void check_bits(std::size_t bits) {
-  if (bits < crypto::kMinRsaBits) {
-    throw UsageError(fmt::format(
-        "--bits {}: RSA keys below {} bits are too weak; use 2048, 3072 or 4096", bits,
-        crypto::kMinRsaBits));
+void check_bits(long long bits) {
+  if (bits < static_cast<long long>(crypto::kMinRsaBits)) {
+    throw UsageError(
+        fmt::format("--bits {}: RSA keys below {} bits are too weak; use 2048, 3072 or 4096", bits,
+                    crypto::kMinRsaBits));
   }
   if (bits != 2048 && bits != 3072 && bits != 4096) {
     throw UsageError(fmt::format("--bits {}: use 2048, 3072 or 4096", bits));
@@ -58,13 +58,17 @@ void generate(const KeygenOptions& opts, const Console& console) {
   const Secret passphrase = passphrase_source.for_new_key();
 
   console.info("generating a {}-bit RSA key...", opts.bits);
-  const auto key = crypto::PrivateKey::generate(opts.bits);
+  const auto key = crypto::PrivateKey::generate(static_cast<std::size_t>(opts.bits));
   const Secret private_pem = key.pkcs8_pem(passphrase);
   const auto public_key = key.public_key();
 
   make_private_dirs(parent_dir(path));
-  write_file_atomic(path, private_pem.view(), 0600, opts.force);
-  write_file_atomic(pub_path, public_key.spki_pem(), 0644, opts.force);
+  // Both files are written in full before either is put in place, and the public key goes
+  // first: a .pub that cannot be replaced stops the run before the private key is touched.
+  StagedFile private_file(path, private_pem.view(), 0600);
+  StagedFile public_file(pub_path, public_key.spki_pem(), 0644);
+  public_file.commit(opts.force);
+  private_file.commit(opts.force);
 
   fmt::print("Private key: {}{}\n", path, passphrase.empty() ? "" : " (encrypted)");
   fmt::print("Public key:  {}\n", pub_path);
@@ -75,7 +79,8 @@ void generate(const KeygenOptions& opts, const Console& console) {
 
 std::function<void(const Console&)> add_keygen(CLI::App& app) {
   auto opts = std::make_shared<KeygenOptions>();
-  auto* cmd = app.add_subcommand("keygen", "Make an RSA identity key pair, or show a key's fingerprint");
+  auto* cmd =
+      app.add_subcommand("keygen", "Make an RSA identity key pair, or show a key's fingerprint");
   cmd->add_option("--out,-o", opts->out,
                   "Private key path; the public key goes to PATH.pub "
                   "[default: $XDG_CONFIG_HOME/cryptochat/identity]")
@@ -102,7 +107,8 @@ std::function<void(const Console&)> add_keygen(CLI::App& app) {
       return;
     }
     if (!opts->show_path.empty()) {
-      throw UsageError("a key path is only taken with --show; use --out PATH to choose where to write");
+      throw UsageError(
+          "a key path is only taken with --show; use --out PATH to choose where to write");
     }
     generate(*opts, console);
   };

@@ -23,9 +23,10 @@ constexpr std::size_t kMaxPassphraseBytes = 1024;
 termios g_saved_termios{};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
 extern "C" void restore_and_reraise(int sig) {
-  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
+  // Only async-signal-safe calls; their results cannot be acted on here.
+  static_cast<void>(::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios));
+  static_cast<void>(std::signal(sig, SIG_DFL));
+  static_cast<void>(std::raise(sig));
 }
 
 // Turns terminal echo off for its lifetime, and back on even when interrupted.
@@ -36,12 +37,14 @@ class EchoOff {
       throw IoError(fmt::format("cannot read the terminal settings: {}", errno_text(errno)));
     }
     for (const int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGTSTP}) {
-      std::signal(sig, restore_and_reraise);
+      static_cast<void>(std::signal(sig, restore_and_reraise));
     }
     termios quiet = g_saved_termios;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    if (::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
+      throw IoError(fmt::format("cannot turn terminal echo off: {}", errno_text(errno)));
+    }
   }
   EchoOff(const EchoOff&) = delete;
   EchoOff& operator=(const EchoOff&) = delete;
@@ -50,14 +53,14 @@ class EchoOff {
   ~EchoOff() {
     ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
     for (const int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGTSTP}) {
-      std::signal(sig, SIG_DFL);
+      static_cast<void>(std::signal(sig, SIG_DFL));
     }
   }
 };
 
 Secret prompt(const std::string& text) {
   fmt::print(stderr, "{}", text);
-  std::fflush(stderr);
+  static_cast<void>(std::fflush(stderr));
   const EchoOff echo_off;
   Secret answer;
   while (true) {
@@ -70,7 +73,8 @@ Secret prompt(const std::string& text) {
       break;
     }
     if (answer.size() >= kMaxPassphraseBytes) {
-      throw Error(ExitCode::failure, fmt::format("passphrase longer than {} bytes", kMaxPassphraseBytes));
+      throw Error(ExitCode::failure,
+                  fmt::format("passphrase longer than {} bytes", kMaxPassphraseBytes));
     }
     answer.push_back(c);
   }
@@ -95,13 +99,14 @@ std::optional<Secret> take_env_passphrase() {
   }
   Secret secret{std::string(value)};
   wipe(value, std::strlen(value));
-  ::unsetenv(kPassphraseEnv);
+  ::unsetenv(kPassphraseEnv);  // NOLINT(concurrency-mt-unsafe): before any thread starts
   return secret;
 }
 
 }  // namespace
 
-PassphraseSource::PassphraseSource(std::string passphrase_file) : file_(std::move(passphrase_file)) {}
+PassphraseSource::PassphraseSource(std::string passphrase_file)
+    : file_(std::move(passphrase_file)) {}
 
 std::optional<Secret> PassphraseSource::non_interactive() const {
   if (!file_.empty()) {

@@ -19,13 +19,13 @@ class PassphraseSource {
 
   // For a new key: the file or environment passphrase, else asked twice at a terminal;
   // empty means the key is stored unencrypted.
-  Secret for_new_key() const;
+  [[nodiscard]] Secret for_new_key() const;
 
   // For an encrypted key being loaded.
   [[nodiscard]] crypto::PassphraseProvider provider() const;
 
  private:
-  std::optional<Secret> non_interactive() const;
+  [[nodiscard]] std::optional<Secret> non_interactive() const;
   std::string file_;
 };
 

@@ -3,6 +3,8 @@
 #include <botan/base64.h>
 #include <botan/hash.h>
 
+#include <algorithm>
+
 namespace cryptochat::crypto {
 
 namespace {
@@ -25,14 +27,10 @@ bool looks_like_fingerprint(std::string_view text) {
   if (text.size() != kPrefix.size() + kBase64Chars || text.substr(0, kPrefix.size()) != kPrefix) {
     return false;
   }
-  for (const char c : text.substr(kPrefix.size())) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
+  return std::ranges::all_of(text.substr(kPrefix.size()), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  });
 }
 
 }  // namespace cryptochat::crypto

@@ -32,10 +32,10 @@ std::unique_ptr<Botan::RSA_PrivateKey> as_rsa(std::unique_ptr<Botan::Private_Key
 std::unique_ptr<Botan::Private_Key> decode_traditional_rsa(std::string_view text,
                                                            const std::string& origin) {
   if (text.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos) {
-    throw KeyError(fmt::format(
-        "{}: legacy encrypted PEM is not supported; convert it with "
-        "'openssl pkcs8 -topk8 -in OLD -out NEW'",
-        origin));
+    throw KeyError(
+        fmt::format("{}: legacy encrypted PEM is not supported; convert it with "
+                    "'openssl pkcs8 -topk8 -in OLD -out NEW'",
+                    origin));
   }
   Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
   std::string label;
@@ -108,8 +108,8 @@ PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
     throw;
   } catch (const std::exception&) {
     if (encrypted) {
-      throw KeyError(fmt::format("{}: cannot decrypt the key: wrong passphrase or corrupt file",
-                                 origin));
+      throw KeyError(
+          fmt::format("{}: cannot decrypt the key: wrong passphrase or corrupt file", origin));
     }
     throw KeyError(fmt::format("{}: not a valid private key file", origin));
   }
@@ -170,6 +170,13 @@ PublicKey load_any_key_file(const std::string& path, const PassphraseProvider& p
   const std::string label = pem_label(file.bytes);
   if (label == "PUBLIC KEY") {
     return parse_public_key(file.bytes, path);
+  }
+  if (label.empty()) {
+    // DER: a public key when it decodes as one, else it is taken for a private key.
+    try {
+      return parse_public_key(file.bytes, path);
+    } catch (const KeyError&) {
+    }
   }
   const Secret contents(std::move(file.bytes));
   check_private_mode(path, file.mode);

@@ -14,7 +14,7 @@
 
 namespace cryptochat::crypto {
 
-inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+inline constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 
 // Asked for the passphrase of an encrypted key (origin names the key); nullopt when none can be
 // had. Only called when the key really is encrypted.

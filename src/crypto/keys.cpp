@@ -13,9 +13,10 @@
 namespace cryptochat::crypto {
 
 namespace {
-// scrypt N = 2^14, r = 8, p = 1 (Botan derives N from this "iteration" count): 16 MiB of
-// memory per guess, and within the 32 MiB limit OpenSSL applies when it reads the key.
-constexpr std::size_t kScryptIterations = 32768;
+// scrypt N = 2^14, r = 8, p = 1: 16 MiB of memory per guess, and within the 32 MiB limit
+// OpenSSL applies when it reads the key. Botan maps an "iteration" count to N in steps
+// (over 50000 gives 2^14, over 100000 gives 2^15), so this value selects N = 2^14.
+constexpr std::size_t kScryptIterations = 60000;
 }  // namespace
 
 void check_rsa_bits(std::size_t bits, const std::string& origin) {
@@ -47,15 +48,20 @@ PublicKey PublicKey::from_spki(const std::vector<std::uint8_t>& der) {
   }
   check_rsa_bits(rsa->key_length(), "public key");
   // Re-wrap as a plain RSA_PublicKey so the type is exact whatever X509::load_key built.
-  return PublicKey(
-      std::make_shared<const Botan::RSA_PublicKey>(rsa->get_n(), rsa->get_e()));
+  return PublicKey(std::make_shared<const Botan::RSA_PublicKey>(rsa->get_n(), rsa->get_e()));
 }
 
-std::vector<std::uint8_t> PublicKey::spki_der() const { return key_->subject_public_key(); }
+std::vector<std::uint8_t> PublicKey::spki_der() const {
+  return key_->subject_public_key();
+}
 
-std::string PublicKey::spki_pem() const { return Botan::X509::PEM_encode(*key_); }
+std::string PublicKey::spki_pem() const {
+  return Botan::X509::PEM_encode(*key_);
+}
 
-std::string PublicKey::fingerprint() const { return fingerprint_of_spki(spki_der()); }
+std::string PublicKey::fingerprint() const {
+  return fingerprint_of_spki(spki_der());
+}
 
 PrivateKey::PrivateKey(std::unique_ptr<Botan::RSA_PrivateKey> key) : key_(std::move(key)) {}
 

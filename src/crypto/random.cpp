@@ -4,6 +4,8 @@
 
 namespace cryptochat::crypto {
 
-Botan::RandomNumberGenerator& system_rng() { return Botan::system_rng(); }
+Botan::RandomNumberGenerator& system_rng() {
+  return Botan::system_rng();
+}
 
 }  // namespace cryptochat::crypto

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <fmt/format.h>
+#include <cerrno>
 
 #include "util/error.hpp"
 #include "util/unique_fd.hpp"
@@ -81,48 +81,50 @@ FileContents read_file(const std::string& path, std::size_t max_bytes, std::stri
   return out;
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool replace) {
-  const std::string dir = parent_dir(path);
-  std::string tmp = path + ".tmp.XXXXXX";
-  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+StagedFile::StagedFile(std::string path, std::string_view data, mode_t mode)
+    : path_(std::move(path)), tmp_(path_ + ".tmp.XXXXXX") {
+  UniqueFd fd(::mkostemp(tmp_.data(), O_CLOEXEC));
   if (!fd) {
-    throw_io("create a file in", dir, errno);
+    throw_io("create a file in", parent_dir(path_), errno);
   }
-  // Remove the temporary file on every path that does not end in a successful rename/link.
-  struct TmpGuard {
-    std::string name;
-    bool armed = true;
-    ~TmpGuard() {
-      if (armed) {
-        ::unlink(name.c_str());
-      }
-    }
-  } guard{tmp};
-
+  staged_ = true;  // from here on the destructor removes the temporary file
   if (::fchmod(fd.get(), mode) != 0) {
-    throw_io("set permissions on", tmp, errno);
+    throw_io("set permissions on", tmp_, errno);
   }
-  write_all(fd.get(), data, tmp);
+  write_all(fd.get(), data, tmp_);
   if (::fsync(fd.get()) != 0) {
-    throw_io("write", tmp, errno);
+    throw_io("write", tmp_, errno);
   }
-  fd.reset();
+}
 
+StagedFile::~StagedFile() {
+  if (staged_) {
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void StagedFile::commit(bool replace) {
   if (replace) {
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      throw_io("write", path, errno);
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      throw_io("write", path_, errno);
     }
-    guard.armed = false;
+    staged_ = false;
   } else {
     // link() fails with EEXIST instead of replacing: no window where an existing file is lost.
-    if (::link(tmp.c_str(), path.c_str()) != 0) {
+    // The temporary name is removed by the destructor.
+    if (::link(tmp_.c_str(), path_.c_str()) != 0) {
       if (errno == EEXIST) {
-        throw IoError(fmt::format("'{}' already exists (use --force to overwrite it)", path));
+        throw IoError(fmt::format("'{}' already exists (use --force to overwrite it)", path_));
       }
-      throw_io("write", path, errno);
+      throw_io("write", path_, errno);
     }
   }
-  sync_dir(dir);
+  sync_dir(parent_dir(path_));
+}
+
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool replace) {
+  StagedFile file(path, data, mode);
+  file.commit(replace);
 }
 
 void make_private_dirs(const std::string& path) {

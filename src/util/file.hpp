@@ -20,8 +20,28 @@ struct FileContents {
 // ("key file", "passphrase file").
 FileContents read_file(const std::string& path, std::size_t max_bytes, std::string_view what);
 
-// Writes data to path atomically with the given permission bits. With replace=false an existing
-// file at path is never touched and an IoError says so.
+// A file written in full, and synced, under a temporary name in its final folder; commit() puts
+// it in place in one step. Staging several files before committing any keeps a failure in one
+// (a full disk, say) from leaving the others half replaced. Uncommitted, it leaves no trace.
+class StagedFile {
+ public:
+  StagedFile(std::string path, std::string_view data, mode_t mode);
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  StagedFile(StagedFile&&) = delete;
+  StagedFile& operator=(StagedFile&&) = delete;
+  ~StagedFile();
+
+  // With replace=false an existing file at the path is never touched and an IoError says so.
+  void commit(bool replace);
+
+ private:
+  std::string path_;
+  std::string tmp_;
+  bool staged_ = false;
+};
+
+// Writes data to path atomically with the given permission bits (a StagedFile committed at once).
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool replace);
 
 // Creates path and any missing parents; the folders it creates get mode 0700.

@@ -34,6 +34,8 @@ std::string config_dir() {
   return home_dir() + "/.config/cryptochat";
 }
 
-std::string default_identity_path() { return config_dir() + "/identity"; }
+std::string default_identity_path() {
+  return config_dir() + "/identity";
+}
 
 }  // namespace cryptochat

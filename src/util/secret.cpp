@@ -13,7 +13,9 @@ void wipe(void* p, std::size_t n) noexcept {
   explicit_bzero(p, n);
 }
 
-Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) { other.clear(); }
+Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) {
+  other.clear();
+}
 
 Secret& Secret::operator=(Secret&& other) noexcept {
   if (this != &other) {
@@ -24,7 +26,9 @@ Secret& Secret::operator=(Secret&& other) noexcept {
   return *this;
 }
 
-Secret::~Secret() { clear(); }
+Secret::~Secret() {
+  clear();
+}
 
 void Secret::clear() noexcept {
   // Wipe the whole capacity: a shrunk string may still hold old bytes past size().

@@ -21,5 +21,6 @@ TEST_CASE("looks_like_fingerprint rejects near misses") {
   CHECK_FALSE(crypto::looks_like_fingerprint("SHA256:"));
   CHECK_FALSE(crypto::looks_like_fingerprint("sha256:iglGkwo3rUB4MD/hhlIxc5ViZWfvUth5TNnbEB7pMRk"));
   CHECK_FALSE(crypto::looks_like_fingerprint("SHA256:iglGkwo3rUB4MD/hhlIxc5ViZWfvUth5TNnbEB7pMR="));
-  CHECK_FALSE(crypto::looks_like_fingerprint("SHA256:iglGkwo3rUB4MD/hhlIxc5ViZWfvUth5TNnbEB7pMRkk"));
+  CHECK_FALSE(
+      crypto::looks_like_fingerprint("SHA256:iglGkwo3rUB4MD/hhlIxc5ViZWfvUth5TNnbEB7pMRkk"));
 }

@@ -29,14 +29,15 @@ TEST_CASE("OpenSSL-made private keys load in every accepted form") {
     CHECK(key.bits() == 2048);
     CHECK(key.public_key().fingerprint() == kExpected);
   }
-  const auto key =
-      crypto::parse_private_key(test::data_file("rsa2048_encrypted.pem"), "enc", fixed("correct-horse"));
+  const auto key = crypto::parse_private_key(test::data_file("rsa2048_encrypted.pem"), "enc",
+                                             fixed("correct-horse"));
   CHECK(key.public_key().fingerprint() == kExpected);
 }
 
 TEST_CASE("the passphrase is asked only for encrypted keys") {
   int asked = 0;
-  const crypto::PassphraseProvider counting = [&asked](const std::string&) -> std::optional<Secret> {
+  const crypto::PassphraseProvider counting =
+      [&asked](const std::string&) -> std::optional<Secret> {
     ++asked;
     return Secret(std::string("correct-horse"));
   };
@@ -70,16 +71,17 @@ TEST_CASE("bad private keys are refused with one clear KeyError") {
   flipped[200] = flipped[200] == 'A' ? 'B' : 'A';
   CHECK_THROWS_AS(crypto::parse_private_key(flipped, "flipped", none()), KeyError);
 
-  CHECK_THROWS_WITH_AS(crypto::parse_private_key(std::string(crypto::kMaxKeyFileBytes + 1, 'x'),
-                                                 "huge", none()),
-                       doctest::Contains("larger than"), KeyError);
+  CHECK_THROWS_WITH_AS(
+      crypto::parse_private_key(std::string(crypto::kMaxKeyFileBytes + 1, 'x'), "huge", none()),
+      doctest::Contains("larger than"), KeyError);
 }
 
 TEST_CASE("public keys parse from PEM; private keys are not public keys") {
   CHECK(crypto::parse_public_key(test::data_file("rsa2048_pub.pem"), "pub").fingerprint() ==
         kExpected);
   CHECK_THROWS_AS(crypto::parse_public_key(test::data_file("rsa2048_pkcs8.pem"), "priv"), KeyError);
-  CHECK_THROWS_AS(crypto::parse_public_key("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "junk"),
+  CHECK_THROWS_AS(crypto::parse_public_key(
+                      "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "junk"),
                   KeyError);
 }
 
