@@ -1,0 +1,304 @@
+#include "crypto/handshake.hpp"
+
+#include <botan/hash.h>
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "crypto/handshake_error.hpp"
+#include "crypto/rsa_ops.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+#include "wire/handshake_messages.hpp"
+
+namespace cryptochat::crypto {
+
+namespace {
+
+wire::Bytes sha256(wire::ByteView data) {
+  auto hash = Botan::HashFunction::create_or_throw("SHA-256");
+  hash->update(data.data(), data.size());
+  const auto digest = hash->final();
+  return {digest.begin(), digest.end()};
+}
+
+PublicKey peer_public_key(const wire::Bytes& spki, const char* who) {
+  try {
+    return PublicKey::from_spki(spki);
+  } catch (const KeyError& e) {
+    throw HandshakeError(fmt::format("the {}'s public key is not acceptable: {}", who, e.what()));
+  }
+}
+
+bool equal_constant_time(wire::ByteView a, wire::ByteView b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  std::uint8_t diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+HandshakeBase::HandshakeBase(const PrivateKey& identity, std::string name,
+                             Botan::RandomNumberGenerator& rng, const HandshakeFixedSecrets* fixed)
+    : identity_(identity),
+      name_(std::move(name)),
+      rng_(rng),
+      ephemeral_(fixed != nullptr ? EphemeralKey(fixed->ephemeral_private) : EphemeralKey(rng)),
+      own_secret_(fixed != nullptr ? fixed->key_transport_secret : rng.random_vec(kSecretSize)) {
+  if (name_.size() > wire::kMaxNameSize) {
+    name_.resize(wire::kMaxNameSize);
+  }
+}
+
+Established HandshakeBase::take_established() {
+  if (!established_) {
+    throw std::logic_error("handshake not finished");
+  }
+  Established out = std::move(*established_);
+  established_.reset();
+  return out;
+}
+
+void HandshakeBase::add_to_transcript(wire::ByteView frame_header, wire::ByteView body) {
+  transcript_.insert(transcript_.end(), frame_header.begin(), frame_header.end());
+  transcript_.insert(transcript_.end(), body.begin(), body.end());
+}
+
+wire::Bytes HandshakeBase::transcript_hash() const { return sha256(transcript_); }
+
+void HandshakeBase::send(wire::Bytes& out, wire::Bytes frame) {
+  add_to_transcript(frame);
+  out.insert(out.end(), frame.begin(), frame.end());
+}
+
+void HandshakeBase::derive_keys(bool is_client) {
+  const auto shared = ephemeral_.agree(peer_ephemeral_, rng_);
+  const auto& client_secret = is_client ? own_secret_ : peer_secret_;
+  const auto& server_secret = is_client ? peer_secret_ : own_secret_;
+  const SessionKeys keys = derive_session_keys(shared, client_secret, server_secret, th_);
+  sealer_.emplace(is_client ? keys.client_to_server : keys.server_to_client);
+  opener_.emplace(is_client ? keys.server_to_client : keys.client_to_server);
+}
+
+void HandshakeBase::send_finished(wire::Bytes& out) {
+  wire::Bytes payload = th_;
+  payload.push_back(static_cast<std::uint8_t>(name_.size()));
+  payload.insert(payload.end(), name_.begin(), name_.end());
+  sealer_->seal(ContentType::finished, payload, out);
+}
+
+void HandshakeBase::check_finished(const wire::FrameView& frame) {
+  expect(frame, wire::FrameType::record);
+  // One message for every way this can fail (including an OAEP secret that did not decrypt):
+  // nothing tells an attacker which part was wrong.
+  const HandshakeError failed(
+      "handshake failed: key confirmation failed (wrong keys, or the handshake was tampered "
+      "with)");
+  OpenedRecord record{};
+  try {
+    record = opener_->open(frame);
+  } catch (const IntegrityError&) {
+    throw failed;
+  }
+  if (record.type != ContentType::finished || record.data.size() < kHashSize + 1 ||
+      !equal_constant_time(record.data.first(kHashSize), th_)) {
+    throw failed;
+  }
+  const std::size_t name_len = record.data[kHashSize];
+  if (record.data.size() != kHashSize + 1 + name_len || name_len > wire::kMaxNameSize) {
+    throw failed;
+  }
+  const auto name = record.data.subspan(kHashSize + 1);
+  peer_name_.assign(name.begin(), name.end());
+}
+
+void HandshakeBase::throw_if_alert(const wire::FrameView& frame) {
+  if (frame.type != wire::FrameType::alert) {
+    return;
+  }
+  const wire::Alert alert = wire::parse_alert(frame.body);
+  const std::string text = printable(alert.text);
+  if (alert.code == wire::AlertCode::not_authorized) {
+    throw AuthError(fmt::format("the server refused this key: {}", text));
+  }
+  throw HandshakeError(fmt::format("the peer ended the handshake: {}", text));
+}
+
+void HandshakeBase::expect(const wire::FrameView& frame, wire::FrameType type) const {
+  throw_if_alert(frame);
+  if (frame.type != type) {
+    throw HandshakeError(fmt::format("protocol error: expected a {} frame, got a {} frame",
+                                     wire::frame_type_name(type),
+                                     wire::frame_type_name(frame.type)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ClientHandshake::ClientHandshake(const PrivateKey& identity, std::string name,
+                                 Botan::RandomNumberGenerator& rng,
+                                 const HandshakeFixedSecrets* fixed)
+    : HandshakeBase(identity, std::move(name), rng, fixed) {}
+
+HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Bytes& out) {
+  switch (state_) {
+    case State::server_hello: {
+      expect(frame, wire::FrameType::server_hello);
+      const auto hello = wire::parse_server_hello(frame.body);
+      const bool version_ok = std::find(hello.versions.begin(), hello.versions.end(),
+                                        wire::kVersion1) != hello.versions.end();
+      if (!version_ok) {
+        throw HandshakeError(fmt::format(
+            "the server speaks protocol version {} and this cryptochat speaks 1: upgrade one side",
+            hello.versions.front()));
+      }
+      if (std::find(hello.suites.begin(), hello.suites.end(), wire::kSuiteAes256Gcm) ==
+          hello.suites.end()) {
+        throw HandshakeError("the server offers no cipher suite this cryptochat supports");
+      }
+      peer_ephemeral_ = hello.ephemeral;
+      peer_key_ = peer_public_key(hello.spki, "server");
+      add_to_transcript(frame.header, frame.body);
+      state_ = State::trust;
+      return HandshakeEvent::peer_identity;
+    }
+    case State::server_key: {
+      expect(frame, wire::FrameType::server_key);
+      const auto key = wire::parse_server_key(frame.body);
+      peer_secret_ = oaep_decrypt_or_random(identity_, key.oaep_ciphertext, kSecretSize, rng_);
+      add_to_transcript(frame.header, frame.body);
+      state_ = State::server_signature;
+      return HandshakeEvent::none;
+    }
+    case State::server_signature: {
+      expect(frame, wire::FrameType::server_signature);
+      const auto sig = wire::parse_signature(frame.body, "server signature");
+      const auto content = signed_content(kServerSignatureContext, transcript_hash());
+      if (!pss_verify(*peer_key_, content, sig.signature)) {
+        throw AuthError("the server failed to prove it holds its key (bad signature)");
+      }
+      add_to_transcript(frame.header, frame.body);
+      th_ = transcript_hash();
+      derive_keys(true);
+      state_ = State::finished;
+      return HandshakeEvent::none;
+    }
+    case State::finished: {
+      check_finished(frame);
+      wire::SignatureMessage sig{
+          pss_sign(identity_, signed_content(kClientSignatureContext, th_), rng_)};
+      wire::append_frame(out, wire::FrameType::client_signature, wire::encode(sig));
+      send_finished(out);
+      established_.emplace(Established{std::move(*sealer_), std::move(*opener_), *peer_key_,
+                                       peer_name_, th_});
+      state_ = State::done;
+      return HandshakeEvent::established;
+    }
+    case State::trust:
+    case State::done:
+      break;
+  }
+  throw_if_alert(frame);
+  throw HandshakeError(fmt::format("protocol error: unexpected {} frame during the handshake",
+                                   wire::frame_type_name(frame.type)));
+}
+
+void ClientHandshake::accept(wire::Bytes& out) {
+  if (state_ != State::trust) {
+    throw std::logic_error("ClientHandshake::accept out of order");
+  }
+  wire::ClientHello hello;
+  hello.version = wire::kVersion1;
+  hello.suite = wire::kSuiteAes256Gcm;
+  hello.ephemeral = ephemeral_.public_value();
+  hello.spki = identity_.public_key().spki_der();
+  hello.oaep_ciphertext = oaep_encrypt(*peer_key_, own_secret_, rng_);
+  send(out, wire::frame_of(wire::FrameType::client_hello, hello));
+  state_ = State::server_key;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ServerHandshake::ServerHandshake(const PrivateKey& identity, std::string name,
+                                 Botan::RandomNumberGenerator& rng,
+                                 const HandshakeFixedSecrets* fixed)
+    : HandshakeBase(identity, std::move(name), rng, fixed) {}
+
+void ServerHandshake::start(wire::Bytes& out) {
+  wire::ServerHello hello;
+  hello.versions = {wire::kVersion1};
+  hello.suites = {wire::kSuiteAes256Gcm};
+  hello.ephemeral = ephemeral_.public_value();
+  hello.spki = identity_.public_key().spki_der();
+  send(out, wire::frame_of(wire::FrameType::server_hello, hello));
+  state_ = State::client_hello;
+}
+
+HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Bytes& out) {
+  static_cast<void>(out);
+  switch (state_) {
+    case State::client_hello: {
+      expect(frame, wire::FrameType::client_hello);
+      const auto hello = wire::parse_client_hello(frame.body);
+      if (hello.version != wire::kVersion1) {
+        throw HandshakeError(fmt::format(
+            "the client speaks protocol version {} and this cryptochat speaks 1", hello.version));
+      }
+      if (hello.suite != wire::kSuiteAes256Gcm) {
+        throw HandshakeError(fmt::format("the client chose cipher suite {}, which was not offered",
+                                         hello.suite));
+      }
+      peer_ephemeral_ = hello.ephemeral;
+      peer_key_ = peer_public_key(hello.spki, "client");
+      peer_secret_ = oaep_decrypt_or_random(identity_, hello.oaep_ciphertext, kSecretSize, rng_);
+      add_to_transcript(frame.header, frame.body);
+      state_ = State::authorize;
+      return HandshakeEvent::peer_identity;
+    }
+    case State::client_signature: {
+      expect(frame, wire::FrameType::client_signature);
+      const auto sig = wire::parse_signature(frame.body, "client signature");
+      if (!pss_verify(*peer_key_, signed_content(kClientSignatureContext, th_), sig.signature)) {
+        throw AuthError("the client failed to prove it holds its key (bad signature)");
+      }
+      state_ = State::finished;
+      return HandshakeEvent::none;
+    }
+    case State::finished: {
+      check_finished(frame);
+      established_.emplace(Established{std::move(*sealer_), std::move(*opener_), *peer_key_,
+                                       peer_name_, th_});
+      state_ = State::done;
+      return HandshakeEvent::established;
+    }
+    case State::start:
+    case State::authorize:
+    case State::done:
+      break;
+  }
+  throw_if_alert(frame);
+  throw HandshakeError(fmt::format("protocol error: unexpected {} frame during the handshake",
+                                   wire::frame_type_name(frame.type)));
+}
+
+void ServerHandshake::accept(wire::Bytes& out) {
+  if (state_ != State::authorize) {
+    throw std::logic_error("ServerHandshake::accept out of order");
+  }
+  send(out, wire::frame_of(wire::FrameType::server_key,
+                           wire::ServerKey{oaep_encrypt(*peer_key_, own_secret_, rng_)}));
+  const auto content = signed_content(kServerSignatureContext, transcript_hash());
+  send(out, wire::frame_of(wire::FrameType::server_signature,
+                           wire::SignatureMessage{pss_sign(identity_, content, rng_)}));
+  th_ = transcript_hash();
+  derive_keys(false);
+  send_finished(out);
+  state_ = State::client_signature;
+}
+
+}  // namespace cryptochat::crypto

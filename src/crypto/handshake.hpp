@@ -1,0 +1,119 @@
+// The handshake of PROTOCOL.md as two state machines that never touch a socket: frames go in
+// (on_frame), bytes to send come out (appended to `out`). The I/O layer above drives them, so
+// the same code serves a blocking one-to-one chat and a non-blocking event loop.
+//
+//   server                                client
+//   SERVER_HELLO  ------------------->    (trust decision on the server key)
+//                 <-------------------    CLIENT_HELLO (with OAEP to the server)
+//   (authorization of the client key)
+//   SERVER_KEY, SERVER_SIGNATURE,
+//   record FINISHED ----------------->
+//                 <-------------------    CLIENT_SIGNATURE, record FINISHED
+//   established                           established
+#pragma once
+
+#include <botan/rng.h>
+#include <botan/secmem.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "crypto/keys.hpp"
+#include "crypto/record.hpp"
+#include "crypto/x25519.hpp"
+#include "wire/bytes.hpp"
+#include "wire/frame.hpp"
+
+namespace cryptochat::crypto {
+
+// Fixed values for the ephemeral key and the OAEP secret: test vectors only.
+struct HandshakeFixedSecrets {
+  Botan::secure_vector<std::uint8_t> ephemeral_private;
+  Botan::secure_vector<std::uint8_t> key_transport_secret;
+};
+
+// What a finished handshake hands to the session.
+struct Established {
+  RecordSealer sealer;
+  RecordOpener opener;
+  PublicKey peer_key;
+  std::string peer_name;
+  wire::Bytes transcript_hash;
+};
+
+enum class HandshakeEvent {
+  none,           // nothing for the caller; keep feeding frames
+  peer_identity,  // the peer's key is known: decide on it, then call accept()
+  established,    // done: take_established()
+};
+
+// State shared by both sides.
+class HandshakeBase {
+ public:
+  HandshakeBase(const PrivateKey& identity, std::string name, Botan::RandomNumberGenerator& rng,
+                const HandshakeFixedSecrets* fixed);
+  [[nodiscard]] const std::optional<PublicKey>& peer_key() const { return peer_key_; }
+  [[nodiscard]] bool established() const { return established_.has_value(); }
+  Established take_established();
+
+ protected:
+  void add_to_transcript(wire::ByteView frame_header, wire::ByteView body);
+  void add_to_transcript(const wire::Bytes& frame) { transcript_.insert(transcript_.end(), frame.begin(), frame.end()); }
+  [[nodiscard]] wire::Bytes transcript_hash() const;
+  void derive_keys(bool is_client);
+  void send_finished(wire::Bytes& out);
+  void check_finished(const wire::FrameView& frame);
+  void send(wire::Bytes& out, wire::Bytes frame);  // appends and records in the transcript
+  static void throw_if_alert(const wire::FrameView& frame);
+  void expect(const wire::FrameView& frame, wire::FrameType type) const;
+
+  const PrivateKey& identity_;
+  std::string name_;
+  Botan::RandomNumberGenerator& rng_;
+  EphemeralKey ephemeral_;
+  Botan::secure_vector<std::uint8_t> own_secret_;   // sent under OAEP to the peer
+  Botan::secure_vector<std::uint8_t> peer_secret_;  // received from the peer
+  wire::Ephemeral peer_ephemeral_{};
+  std::optional<PublicKey> peer_key_;
+  wire::Bytes transcript_;
+  wire::Bytes th_;  // transcript hash over the four handshake frames
+  std::optional<RecordSealer> sealer_;
+  std::optional<RecordOpener> opener_;
+  std::string peer_name_;
+  std::optional<Established> established_;
+};
+
+class ClientHandshake : public HandshakeBase {
+ public:
+  ClientHandshake(const PrivateKey& identity, std::string name, Botan::RandomNumberGenerator& rng,
+                  const HandshakeFixedSecrets* fixed = nullptr);
+  HandshakeEvent on_frame(const wire::FrameView& frame, wire::Bytes& out);
+  // After peer_identity: the server key is trusted; sends CLIENT_HELLO.
+  void accept(wire::Bytes& out);
+
+ private:
+  enum class State { server_hello, trust, server_key, server_signature, finished, done };
+  State state_ = State::server_hello;
+};
+
+class ServerHandshake : public HandshakeBase {
+ public:
+  ServerHandshake(const PrivateKey& identity, std::string name, Botan::RandomNumberGenerator& rng,
+                  const HandshakeFixedSecrets* fixed = nullptr);
+  // Appends SERVER_HELLO.
+  void start(wire::Bytes& out);
+  HandshakeEvent on_frame(const wire::FrameView& frame, wire::Bytes& out);
+  // After peer_identity: the client key is allowed; sends SERVER_KEY, SERVER_SIGNATURE and
+  // the server's FINISHED record.
+  void accept(wire::Bytes& out);
+
+ private:
+  enum class State { start, client_hello, authorize, client_signature, finished, done };
+  State state_ = State::start;
+};
+
+inline constexpr const char* kServerSignatureContext = "cryptochat v1 server signature";
+inline constexpr const char* kClientSignatureContext = "cryptochat v1 client signature";
+
+}  // namespace cryptochat::crypto

@@ -1,0 +1,88 @@
+// The handshake messages and alerts of PROTOCOL.md: plain structures with an encoder and a
+// parser each. Parsers take hostile bytes: every length is bounded and every byte accounted
+// for, and anything else is a ProtocolError.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wire/bytes.hpp"
+#include "wire/frame.hpp"
+
+namespace cryptochat::wire {
+
+inline constexpr std::array<std::uint8_t, 4> kMagic = {'C', 'C', 'H', 'T'};
+inline constexpr std::uint16_t kVersion1 = 0x0001;
+// X25519 + RSA-OAEP-SHA256 + RSA-PSS-SHA256 + HKDF-SHA256 + AES-256-GCM.
+inline constexpr std::uint16_t kSuiteAes256Gcm = 0x0001;
+
+inline constexpr std::size_t kEphemeralSize = 32;
+inline constexpr std::size_t kMaxSpkiSize = 2048;   // an 8192-bit RSA key is ~1.1 KB
+inline constexpr std::size_t kMaxRsaBlockSize = 1024;  // 8192 bits
+inline constexpr std::size_t kMaxListSize = 16;
+inline constexpr std::size_t kMaxNameSize = 64;
+inline constexpr std::size_t kMaxAlertText = 256;
+
+using Ephemeral = std::array<std::uint8_t, kEphemeralSize>;
+
+struct ServerHello {
+  std::vector<std::uint16_t> versions;
+  std::vector<std::uint16_t> suites;
+  Ephemeral ephemeral{};
+  Bytes spki;
+};
+
+struct ClientHello {
+  std::uint16_t version = 0;
+  std::uint16_t suite = 0;
+  Ephemeral ephemeral{};
+  Bytes spki;
+  Bytes oaep_ciphertext;  // the client's secret, to the server's key
+};
+
+struct ServerKey {
+  Bytes oaep_ciphertext;  // the server's secret, to the client's key
+};
+
+struct SignatureMessage {
+  Bytes signature;
+};
+
+enum class AlertCode : std::uint8_t {
+  protocol_error = 1,
+  unsupported_version = 2,
+  not_authorized = 3,
+  handshake_failed = 4,
+  timeout = 5,
+  server_full = 6,
+  internal_error = 7,
+};
+
+struct Alert {
+  AlertCode code = AlertCode::protocol_error;
+  std::string text;  // UTF-8, for people; at most kMaxAlertText bytes
+};
+
+Bytes encode(const ServerHello& m);
+Bytes encode(const ClientHello& m);
+Bytes encode(const ServerKey& m);
+Bytes encode(const SignatureMessage& m);
+Bytes encode(const Alert& m);
+
+ServerHello parse_server_hello(ByteView body);
+ClientHello parse_client_hello(ByteView body);
+ServerKey parse_server_key(ByteView body);
+SignatureMessage parse_signature(ByteView body, const char* what);
+Alert parse_alert(ByteView body);
+
+// The whole frame for a message.
+template <typename Message>
+Bytes frame_of(FrameType type, const Message& m) {
+  Bytes out;
+  append_frame(out, type, encode(m));
+  return out;
+}
+
+}  // namespace cryptochat::wire

@@ -1,0 +1,150 @@
+#include <doctest/doctest.h>
+
+#include "crypto/handshake.hpp"
+#include "crypto/handshake_error.hpp"
+#include "crypto/key_file.hpp"
+#include "crypto/random.hpp"
+#include "handshake_pair.hpp"
+#include "test_support.hpp"
+#include "util/error.hpp"
+#include "wire/handshake_messages.hpp"
+
+using namespace cryptochat;
+
+namespace {
+
+crypto::PrivateKey load(const char* name) {
+  return crypto::parse_private_key(test::data_file(name), name, {});
+}
+
+wire::FrameView only_frame(wire::FrameDecoder& decoder, const wire::Bytes& bytes) {
+  decoder.feed(bytes);
+  auto f = decoder.next();
+  REQUIRE(f.has_value());
+  return *f;
+}
+
+}  // namespace
+
+TEST_CASE("client and server agree on keys, identities and names") {
+  const auto server_key = load("rsa2048_pkcs8.pem");
+  const auto client_key = load("client_rsa2048.pem");
+  crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
+  crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
+  test::run_handshake(client, server);
+  REQUIRE(client.established());
+  REQUIRE(server.established());
+  auto c = client.take_established();
+  auto s = server.take_established();
+  CHECK(c.transcript_hash == s.transcript_hash);
+  CHECK(c.peer_name == "srv");
+  CHECK(s.peer_name == "alice");
+  CHECK(c.peer_key.fingerprint() == server_key.public_key().fingerprint());
+  CHECK(s.peer_key.fingerprint() == client_key.public_key().fingerprint());
+
+  // Application data both ways, starting after the FINISHED records (sequence 1).
+  wire::Bytes wire_bytes;
+  const std::string hello = "hello, server";
+  c.sealer.seal(crypto::ContentType::data,
+                wire::ByteView(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()),
+                wire_bytes);
+  wire::FrameDecoder dec;
+  const auto record = s.opener.open(only_frame(dec, wire_bytes));
+  CHECK(record.type == crypto::ContentType::data);
+  CHECK(std::string(record.data.begin(), record.data.end()) == hello);
+}
+
+TEST_CASE("a flipped bit anywhere in the handshake stops it") {
+  const auto server_key = load("rsa2048_pkcs8.pem");
+  const auto client_key = load("client_rsa2048.pem");
+  // Flip one bit in each server flight and client flight in turn, at several offsets.
+  for (const bool from_server : {true, false}) {
+    for (const std::size_t offset : {10U, 40U, 200U, 400U}) {
+      CAPTURE(from_server);
+      CAPTURE(offset);
+      crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
+      crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
+      bool done = false;
+      auto tamper = [&](wire::Bytes& bytes, bool dir) {
+        if (dir == from_server && !done && bytes.size() > offset) {
+          bytes[offset] ^= 0x01;
+          done = true;
+        }
+      };
+      CHECK_THROWS_AS(test::run_handshake(client, server, tamper), Error);
+      CHECK_FALSE((client.established() && server.established()));
+    }
+  }
+}
+
+TEST_CASE("a server that does not hold its key fails key confirmation, uniformly") {
+  // A man in the middle replays the real server's hello but cannot decrypt the OAEP secret:
+  // model it as a server whose OAEP decryption uses another key than the one it announced.
+  const auto real = load("rsa2048_pkcs8.pem");
+  const auto client_key = load("client_rsa2048.pem");
+  crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
+  // Replace the client's OAEP ciphertext with random bytes of the right size: the server gets
+  // a random secret (decrypt-or-random), and the failure shows only as key confirmation.
+  auto tamper = [](wire::Bytes& bytes, bool from_server) {
+    if (!from_server && bytes.size() > 500 && bytes[0] == 0x02) {
+      for (std::size_t i = bytes.size() - 256; i < bytes.size(); ++i) {
+        bytes[i] = static_cast<std::uint8_t>(i * 7);
+      }
+    }
+  };
+  crypto::ServerHandshake server(real, "srv", crypto::system_rng());
+  CHECK_THROWS_WITH_AS(test::run_handshake(client, server, tamper),
+                       doctest::Contains("key confirmation failed"), crypto::HandshakeError);
+}
+
+TEST_CASE("low-order X25519 points are refused") {
+  crypto::EphemeralKey mine(crypto::system_rng());
+  wire::Ephemeral zero{};  // the all-zero point gives an all-zero shared secret
+  CHECK_THROWS_AS(static_cast<void>(mine.agree(zero, crypto::system_rng())),
+                  crypto::HandshakeError);
+  wire::Ephemeral one{};
+  one[0] = 1;  // u = 1 is a point of order 4: also an all-zero result (RFC 7748, section 6.1)
+  CHECK_THROWS_AS(static_cast<void>(mine.agree(one, crypto::system_rng())), crypto::HandshakeError);
+}
+
+TEST_CASE("the server refuses another protocol version with a clear error") {
+  const auto server_key = load("rsa2048_pkcs8.pem");
+  const auto client_key = load("client_rsa2048.pem");
+  crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
+  wire::Bytes out;
+  server.start(out);
+  wire::ClientHello hello;
+  hello.version = 2;
+  hello.suite = wire::kSuiteAes256Gcm;
+  hello.spki = client_key.public_key().spki_der();
+  hello.oaep_ciphertext.assign(256, 1);
+  wire::FrameDecoder dec;
+  CHECK_THROWS_WITH_AS(
+      server.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::client_hello, hello)), out),
+      doctest::Contains("protocol version 2"), crypto::HandshakeError);
+}
+
+TEST_CASE("the client refuses a server hello without version 1 and reports alerts") {
+  const auto client_key = load("client_rsa2048.pem");
+  {
+    crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
+    wire::ServerHello hello;
+    hello.versions = {7};
+    hello.suites = {wire::kSuiteAes256Gcm};
+    hello.spki = client_key.public_key().spki_der();
+    wire::Bytes out;
+    wire::FrameDecoder dec;
+    CHECK_THROWS_WITH_AS(
+        client.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::server_hello, hello)), out),
+        doctest::Contains("protocol version 7"), crypto::HandshakeError);
+  }
+  {
+    crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
+    wire::Bytes out;
+    wire::FrameDecoder dec;
+    const wire::Alert alert{wire::AlertCode::not_authorized, "key not in the list\x1b[31m"};
+    CHECK_THROWS_WITH_AS(
+        client.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::alert, alert)), out),
+        doctest::Contains("refused this key"), AuthError);
+  }
+}
