@@ -4,6 +4,7 @@
 #include "crypto/handshake_error.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/random.hpp"
+#include "crypto/rsa_ops.hpp"
 #include "handshake_pair.hpp"
 #include "test_support.hpp"
 #include "util/error.hpp"
@@ -77,14 +78,13 @@ TEST_CASE("a flipped bit anywhere in the handshake stops it") {
   }
 }
 
-TEST_CASE("a server that does not hold its key fails key confirmation, uniformly") {
-  // A man in the middle replays the real server's hello but cannot decrypt the OAEP secret:
-  // model it as a server whose OAEP decryption uses another key than the one it announced.
+TEST_CASE("a client hello changed in flight is caught by the transcript signature") {
   const auto real = load("rsa2048_pkcs8.pem");
   const auto client_key = load("client_rsa2048.pem");
   crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
-  // Replace the client's OAEP ciphertext with random bytes of the right size: the server gets
-  // a random secret (decrypt-or-random), and the failure shows only as key confirmation.
+  crypto::ServerHandshake server(real, "srv", crypto::system_rng());
+  // Replace the client's OAEP ciphertext with other bytes of the right size: the server
+  // decrypts a random secret (decrypt-or-random) and signs a transcript the client never sent.
   auto tamper = [](wire::Bytes& bytes, bool from_server) {
     if (!from_server && bytes.size() > 500 && bytes[0] == 0x02) {
       for (std::size_t i = bytes.size() - 256; i < bytes.size(); ++i) {
@@ -92,9 +92,31 @@ TEST_CASE("a server that does not hold its key fails key confirmation, uniformly
       }
     }
   };
-  crypto::ServerHandshake server(real, "srv", crypto::system_rng());
   CHECK_THROWS_WITH_AS(test::run_handshake(client, server, tamper),
-                       doctest::Contains("key confirmation failed"), crypto::HandshakeError);
+                       doctest::Contains("bad signature"), AuthError);
+}
+
+TEST_CASE("OAEP decryption failures give random bytes, never an error (no padding oracle)") {
+  const auto key = load("rsa2048_pkcs8.pem");
+  auto& rng = crypto::system_rng();
+  const wire::Bytes secret(32, 0x5A);
+  const auto ct = crypto::oaep_encrypt(key.public_key(), secret, rng);
+  const auto good = crypto::oaep_decrypt_or_random(key, ct, 32, rng);
+  CHECK(wire::Bytes(good.begin(), good.end()) == secret);
+
+  auto bad = ct;
+  bad[100] ^= 1;
+  const auto r1 = crypto::oaep_decrypt_or_random(key, bad, 32, rng);
+  const auto r2 = crypto::oaep_decrypt_or_random(key, bad, 32, rng);
+  CHECK(r1.size() == 32);
+  CHECK(r1 != r2);  // fresh randomness each time
+  CHECK(wire::Bytes(r1.begin(), r1.end()) != secret);
+
+  const wire::Bytes short_ct(10, 1);
+  CHECK(crypto::oaep_decrypt_or_random(key, short_ct, 32, rng).size() == 32);
+  // A message of another length (16 bytes, validly padded) is refused the same way.
+  const auto ct16 = crypto::oaep_encrypt(key.public_key(), wire::Bytes(16, 1), rng);
+  CHECK(crypto::oaep_decrypt_or_random(key, ct16, 32, rng).size() == 32);
 }
 
 TEST_CASE("low-order X25519 points are refused") {
