@@ -8,9 +8,11 @@
 #include <new>
 #include <vector>
 
-#include "cli/console.hpp"
+#include "cli/connect.hpp"
 #include "cli/keygen.hpp"
+#include "cli/serve.hpp"
 #include "cli/version.hpp"
+#include "util/console.hpp"
 #include "util/error.hpp"
 #include "util/hardening.hpp"
 
@@ -45,6 +47,8 @@ int run(int argc, char** argv) {
 
   std::vector<std::function<void(const Console&)>> commands;
   commands.push_back(add_keygen(app));
+  commands.push_back(add_serve(app));
+  commands.push_back(add_connect(app));
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/identity.hpp"
 #include "cli/passphrase.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/keys.hpp"
@@ -59,16 +60,8 @@ void generate(const KeygenOptions& opts, const Console& console) {
 
   console.info("generating a {}-bit RSA key...", opts.bits);
   const auto key = crypto::PrivateKey::generate(static_cast<std::size_t>(opts.bits));
-  const Secret private_pem = key.pkcs8_pem(passphrase);
   const auto public_key = key.public_key();
-
-  make_private_dirs(parent_dir(path));
-  // Both files are written in full before either is put in place, and the public key goes
-  // first: a .pub that cannot be replaced stops the run before the private key is touched.
-  StagedFile private_file(path, private_pem.view(), 0600);
-  StagedFile public_file(pub_path, public_key.spki_pem(), 0644);
-  public_file.commit(opts.force);
-  private_file.commit(opts.force);
+  write_key_pair(path, key, passphrase, opts.force);
 
   fmt::print("Private key: {}{}\n", path, passphrase.empty() ? "" : " (encrypted)");
   fmt::print("Public key:  {}\n", pub_path);

@@ -5,7 +5,7 @@
 
 #include <functional>
 
-#include "cli/console.hpp"
+#include "util/console.hpp"
 
 namespace cryptochat::cli {
 

@@ -24,8 +24,10 @@ class PassphraseSource {
   // For an encrypted key being loaded.
   [[nodiscard]] crypto::PassphraseProvider provider() const;
 
- private:
+  // The file or environment passphrase, without asking anyone.
   [[nodiscard]] std::optional<Secret> non_interactive() const;
+
+ private:
   std::string file_;
 };
 

@@ -2,8 +2,8 @@
 
 #include <botan/hash.h>
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "crypto/handshake_error.hpp"
 #include "crypto/rsa_ops.hpp"
@@ -69,7 +69,9 @@ void HandshakeBase::add_to_transcript(wire::ByteView frame_header, wire::ByteVie
   transcript_.insert(transcript_.end(), body.begin(), body.end());
 }
 
-wire::Bytes HandshakeBase::transcript_hash() const { return sha256(transcript_); }
+wire::Bytes HandshakeBase::transcript_hash() const {
+  return sha256(transcript_);
+}
 
 void HandshakeBase::send(wire::Bytes& out, wire::Bytes frame) {
   add_to_transcript(frame);
@@ -194,8 +196,8 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
           pss_sign(identity_, signed_content(kClientSignatureContext, th_), rng_)};
       wire::append_frame(out, wire::FrameType::client_signature, wire::encode(sig));
       send_finished(out);
-      established_.emplace(Established{std::move(*sealer_), std::move(*opener_), *peer_key_,
-                                       peer_name_, th_});
+      established_.emplace(
+          Established{std::move(*sealer_), std::move(*opener_), *peer_key_, peer_name_, th_});
       state_ = State::done;
       return HandshakeEvent::established;
     }
@@ -250,8 +252,8 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
             "the client speaks protocol version {} and this cryptochat speaks 1", hello.version));
       }
       if (hello.suite != wire::kSuiteAes256Gcm) {
-        throw HandshakeError(fmt::format("the client chose cipher suite {}, which was not offered",
-                                         hello.suite));
+        throw HandshakeError(
+            fmt::format("the client chose cipher suite {}, which was not offered", hello.suite));
       }
       peer_ephemeral_ = hello.ephemeral;
       peer_key_ = peer_public_key(hello.spki, "client");
@@ -271,8 +273,8 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
     }
     case State::finished: {
       check_finished(frame);
-      established_.emplace(Established{std::move(*sealer_), std::move(*opener_), *peer_key_,
-                                       peer_name_, th_});
+      established_.emplace(
+          Established{std::move(*sealer_), std::move(*opener_), *peer_key_, peer_name_, th_});
       state_ = State::done;
       return HandshakeEvent::established;
     }

@@ -59,7 +59,9 @@ class HandshakeBase {
 
  protected:
   void add_to_transcript(wire::ByteView frame_header, wire::ByteView body);
-  void add_to_transcript(const wire::Bytes& frame) { transcript_.insert(transcript_.end(), frame.begin(), frame.end()); }
+  void add_to_transcript(const wire::Bytes& frame) {
+    transcript_.insert(transcript_.end(), frame.begin(), frame.end());
+  }
   [[nodiscard]] wire::Bytes transcript_hash() const;
   void derive_keys(bool is_client);
   void send_finished(wire::Bytes& out);

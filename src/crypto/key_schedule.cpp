@@ -20,8 +20,8 @@ Botan::secure_vector<std::uint8_t> expand(const Botan::KDF& hkdf,
 DirectionKeys direction(const Botan::KDF& hkdf, const Botan::secure_vector<std::uint8_t>& ikm,
                         std::span<const std::uint8_t> salt, std::string_view name) {
   DirectionKeys keys;
-  keys.key = expand(hkdf, ikm, salt, std::string("cryptochat v1 ").append(name).append(" key"),
-                    kKeySize);
+  keys.key =
+      expand(hkdf, ikm, salt, std::string("cryptochat v1 ").append(name).append(" key"), kKeySize);
   const auto iv =
       expand(hkdf, ikm, salt, std::string("cryptochat v1 ").append(name).append(" iv"), kIvSize);
   std::copy(iv.begin(), iv.end(), keys.iv.begin());

@@ -14,7 +14,9 @@ std::unique_ptr<Botan::AEAD_Mode> make_aead(const DirectionKeys& keys, Botan::Ci
   return aead;
 }
 
-bool valid_type(std::uint8_t t) { return t <= static_cast<std::uint8_t>(ContentType::abort); }
+bool valid_type(std::uint8_t t) {
+  return t <= static_cast<std::uint8_t>(ContentType::abort);
+}
 
 }  // namespace
 
@@ -90,9 +92,9 @@ OpenedRecord RecordOpener::open(const wire::FrameView& frame) {
                                          "record {}",
                                          claimed, seq_ - 1));
       }
-      throw IntegrityError(IntegrityError::Kind::dropped,
-                           fmt::format("records missing or reordered: expected record {}, got {}",
-                                       seq_, claimed));
+      throw IntegrityError(
+          IntegrityError::Kind::dropped,
+          fmt::format("records missing or reordered: expected record {}, got {}", seq_, claimed));
     }
     throw IntegrityError(IntegrityError::Kind::tampered,
                          fmt::format("tampering detected: record {} failed authentication", seq_));

@@ -71,18 +71,26 @@ ByteView ByteReader::take(std::size_t n) {
   return out;
 }
 
-std::uint8_t ByteReader::u8() { return take(1)[0]; }
+std::uint8_t ByteReader::u8() {
+  return take(1)[0];
+}
 
 std::uint16_t ByteReader::u16() {
   const auto b = take(2);
   return static_cast<std::uint16_t>((b[0] << 8U) | b[1]);
 }
 
-std::uint32_t ByteReader::u32() { return load_u32(take(4).data()); }
+std::uint32_t ByteReader::u32() {
+  return load_u32(take(4).data());
+}
 
-std::uint64_t ByteReader::u64() { return load_u64(take(8).data()); }
+std::uint64_t ByteReader::u64() {
+  return load_u64(take(8).data());
+}
 
-ByteView ByteReader::raw(std::size_t n) { return take(n); }
+ByteView ByteReader::raw(std::size_t n) {
+  return take(n);
+}
 
 ByteView ByteReader::field16(std::size_t max_len, const char* field) {
   const std::size_t len = u16();
@@ -95,7 +103,8 @@ ByteView ByteReader::field16(std::size_t max_len, const char* field) {
 
 void ByteReader::expect_end() const {
   if (remaining() != 0) {
-    throw ProtocolError(fmt::format("malformed {}: {} unexpected trailing bytes", what_, remaining()));
+    throw ProtocolError(
+        fmt::format("malformed {}: {} unexpected trailing bytes", what_, remaining()));
   }
 }
 

@@ -91,7 +91,9 @@ std::span<std::uint8_t> FrameDecoder::prepare(std::size_t min_size) {
   return {buffer_.data() + end_, buffer_.size() - end_};
 }
 
-void FrameDecoder::commit(std::size_t written) { end_ += std::min(written, buffer_.size() - end_); }
+void FrameDecoder::commit(std::size_t written) {
+  end_ += std::min(written, buffer_.size() - end_);
+}
 
 void FrameDecoder::feed(ByteView data) {
   auto area = prepare(data.size());

@@ -42,7 +42,9 @@ Ephemeral read_ephemeral(ByteReader& in) {
   return e;
 }
 
-Bytes to_bytes(ByteView v) { return {v.begin(), v.end()}; }
+Bytes to_bytes(ByteView v) {
+  return {v.begin(), v.end()};
+}
 
 }  // namespace
 

@@ -19,7 +19,7 @@ inline constexpr std::uint16_t kVersion1 = 0x0001;
 inline constexpr std::uint16_t kSuiteAes256Gcm = 0x0001;
 
 inline constexpr std::size_t kEphemeralSize = 32;
-inline constexpr std::size_t kMaxSpkiSize = 2048;   // an 8192-bit RSA key is ~1.1 KB
+inline constexpr std::size_t kMaxSpkiSize = 2048;      // an 8192-bit RSA key is ~1.1 KB
 inline constexpr std::size_t kMaxRsaBlockSize = 1024;  // 8192 bits
 inline constexpr std::size_t kMaxListSize = 16;
 inline constexpr std::size_t kMaxNameSize = 64;

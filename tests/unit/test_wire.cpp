@@ -11,7 +11,8 @@ TEST_CASE("the decoder takes frames fed one byte at a time") {
   wire::Bytes stream;
   const wire::Bytes body1 = {1, 2, 3};
   wire::append_frame(stream, wire::FrameType::server_key, body1);
-  wire::append_frame(stream, wire::FrameType::alert, wire::encode(wire::Alert{wire::AlertCode::timeout, "late"}));
+  wire::append_frame(stream, wire::FrameType::alert,
+                     wire::encode(wire::Alert{wire::AlertCode::timeout, "late"}));
   wire::FrameDecoder dec;
   std::vector<wire::FrameType> got;
   for (const auto b : stream) {
@@ -60,9 +61,11 @@ TEST_CASE("handshake messages round-trip and reject trailing or missing bytes") 
   CHECK(back.spki == hello.spki);
   CHECK(back.oaep_ciphertext == hello.oaep_ciphertext);
   body.push_back(0);
-  CHECK_THROWS_WITH_AS(wire::parse_client_hello(body), doctest::Contains("trailing"), ProtocolError);
+  CHECK_THROWS_WITH_AS(wire::parse_client_hello(body), doctest::Contains("trailing"),
+                       ProtocolError);
   body.resize(body.size() - 3);
-  CHECK_THROWS_WITH_AS(wire::parse_client_hello(body), doctest::Contains("too short"), ProtocolError);
+  CHECK_THROWS_WITH_AS(wire::parse_client_hello(body), doctest::Contains("too short"),
+                       ProtocolError);
 
   wire::ServerHello sh;
   sh.versions = {1};

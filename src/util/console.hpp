@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string_view>
 
-namespace cryptochat::cli {
+namespace cryptochat {
 
 enum class Verbosity { quiet, normal, verbose };
 
@@ -44,4 +44,4 @@ class Console {
   Verbosity verbosity_;
 };
 
-}  // namespace cryptochat::cli
+}  // namespace cryptochat

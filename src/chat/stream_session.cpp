@@ -1,0 +1,271 @@
+#include "chat/stream_session.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cerrno>
+
+#include "crypto/handshake_error.hpp"
+#include "net/net_error.hpp"
+#include "util/signals.hpp"
+#include "util/text.hpp"
+#include "wire/protocol_error.hpp"
+
+namespace cryptochat::chat {
+
+namespace {
+
+// Stop reading input while this much is waiting for the socket: memory stays bounded and a
+// slow peer slows the sender down instead.
+constexpr std::size_t kMaxPendingOutput = std::size_t{4} << 20U;
+// After a stop signal, how long the peer gets to confirm before the session is cut.
+constexpr auto kStopGrace = std::chrono::seconds(5);
+
+wire::ByteView bytes_of(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+bool is_quit_word(std::string_view line) {
+  return line == "sair" || line == "/quit";
+}
+
+}  // namespace
+
+StreamSession::StreamSession(Connection& conn, crypto::Established established, SessionIo io,
+                             const Console& console, int stop_fd)
+    : conn_(conn),
+      est_(std::move(established)),
+      io_(io),
+      console_(console),
+      stop_fd_(stop_fd),
+      input_open_(io.in_fd >= 0) {
+  if (io_.terminal_out) {
+    view_.emplace(io_.out_fd, est_.peer_name.empty() ? "peer" : est_.peer_name);
+  }
+  input_chunk_.resize(wire::kMaxRecordData);
+}
+
+void StreamSession::send_data(wire::ByteView data) {
+  while (!data.empty()) {
+    const auto n = std::min(data.size(), wire::kMaxRecordData);
+    est_.sealer.seal(crypto::ContentType::data, data.first(n), conn_.outbox());
+    data = data.subspan(n);
+  }
+}
+
+void StreamSession::close_local(crypto::ContentType how) {
+  if (local_closed_) {
+    return;
+  }
+  if (!line_buffer_.empty()) {
+    send_data(bytes_of(line_buffer_));
+    line_buffer_.clear();
+  }
+  est_.sealer.seal(how, {}, conn_.outbox());
+  local_closed_ = true;
+  input_open_ = false;
+}
+
+void StreamSession::take_lines(bool at_eof) {
+  std::size_t start = 0;
+  while (true) {
+    const auto nl = line_buffer_.find('\n', start);
+    if (nl == std::string::npos) {
+      break;
+    }
+    std::string_view line = std::string_view(line_buffer_).substr(start, nl - start);
+    std::string_view bare = line;
+    if (!bare.empty() && bare.back() == '\r') {
+      bare.remove_suffix(1);
+    }
+    if (is_quit_word(bare)) {
+      line_buffer_.erase(0, nl + 1);
+      line_buffer_.clear();  // what follows the quit word is not sent
+      end_ = SessionEnd::local_quit;
+      close_local(crypto::ContentType::quit);
+      return;
+    }
+    send_data(bytes_of(std::string_view(line_buffer_).substr(start, nl + 1 - start)));
+    start = nl + 1;
+  }
+  line_buffer_.erase(0, start);
+  if (line_buffer_.size() >= wire::kMaxRecordData || (at_eof && !line_buffer_.empty())) {
+    send_data(bytes_of(line_buffer_));
+    line_buffer_.clear();
+  }
+}
+
+void StreamSession::read_input() {
+  const ssize_t n = ::read(io_.in_fd, input_chunk_.data(), input_chunk_.size());
+  if (n < 0) {
+    if (errno == EINTR || errno == EAGAIN) {
+      return;
+    }
+    throw IoError(fmt::format("cannot read standard input: {}", errno_text(errno)));
+  }
+  if (n == 0) {
+    input_ended_ = true;
+    if (io_.line_mode) {
+      take_lines(true);
+    }
+    close_local(crypto::ContentType::end);
+    return;
+  }
+  const wire::ByteView got(input_chunk_.data(), static_cast<std::size_t>(n));
+  if (io_.line_mode) {
+    line_buffer_.append(got.begin(), got.end());
+    take_lines(false);
+  } else {
+    send_data(got);
+  }
+}
+
+void StreamSession::deliver(wire::ByteView data) {
+  try {
+    if (view_) {
+      view_->show(data);
+    } else {
+      write_all(io_.out_fd, data, "standard output");
+    }
+  } catch (const IoError& e) {
+    // Tell the sender its data did not arrive, so it does not report success.
+    est_.sealer.seal(crypto::ContentType::abort,
+                     bytes_of(fmt::format("the peer could not write the data out: {}", e.what())),
+                     conn_.outbox());
+    conn_.flush_some();
+    throw;
+  }
+}
+
+void StreamSession::handle_record(const crypto::OpenedRecord& record) {
+  switch (record.type) {
+    case crypto::ContentType::data:
+      if (peer_closed_) {
+        throw wire::ProtocolError("protocol error: the peer sent data after its end");
+      }
+      deliver(record.data);
+      return;
+    case crypto::ContentType::end:
+    case crypto::ContentType::quit:
+      if (peer_closed_) {
+        throw wire::ProtocolError("protocol error: the peer ended its data twice");
+      }
+      peer_closed_ = true;
+      if (view_) {
+        view_->flush();
+      }
+      // Everything before this record was written out above: confirm it.
+      est_.sealer.seal(crypto::ContentType::end_ack, {}, conn_.outbox());
+      ack_sent_ = true;
+      if (record.type == crypto::ContentType::quit) {
+        if (end_ == SessionEnd::finished) {
+          end_ = SessionEnd::peer_quit;
+        }
+        console_.info("{} ended the chat", printable(est_.peer_name));
+        close_local(crypto::ContentType::end);
+      } else if (io_.line_mode && !local_closed_) {
+        // In a chat typed at a terminal, the other side leaving ends the conversation.
+        console_.info("{} left", printable(est_.peer_name));
+        close_local(crypto::ContentType::end);
+      }
+      return;
+    case crypto::ContentType::end_ack:
+      if (!local_closed_ || ack_received_) {
+        throw wire::ProtocolError("protocol error: unexpected end confirmation");
+      }
+      ack_received_ = true;
+      return;
+    case crypto::ContentType::abort:
+      throw wire::ProtocolError(
+          fmt::format("the peer aborted the session: {}",
+                      printable(std::string_view(reinterpret_cast<const char*>(record.data.data()),
+                                                 record.data.size()))));
+    case crypto::ContentType::finished:
+      break;
+  }
+  throw wire::ProtocolError("protocol error: unexpected record type after the handshake");
+}
+
+bool StreamSession::done() const {
+  return local_closed_ && peer_closed_ && ack_sent_ && ack_received_ && !conn_.has_output();
+}
+
+void StreamSession::connection_ended() {
+  if (!peer_closed_) {
+    throw crypto::IntegrityError(
+        crypto::IntegrityError::Kind::truncated,
+        fmt::format("truncated: the connection to {} was cut before its end record; what was "
+                    "received may be incomplete",
+                    conn_.peer()));
+  }
+  throw crypto::IntegrityError(
+      crypto::IntegrityError::Kind::truncated,
+      fmt::format("truncated: the connection to {} was cut before it confirmed receiving "
+                  "everything",
+                  conn_.peer()));
+}
+
+SessionResult StreamSession::run() {
+  if (!input_open_) {
+    close_local(crypto::ContentType::end);
+  }
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline;
+  // Records that arrived together with the handshake's last frame.
+  while (auto frame = conn_.decoder().next()) {
+    if (frame->type != wire::FrameType::record) {
+      throw wire::ProtocolError("protocol error: a handshake frame after the handshake");
+    }
+    handle_record(est_.opener.open(*frame));
+  }
+  while (!done()) {
+    conn_.flush_some();
+    if (done()) {
+      break;
+    }
+    const bool want_input = input_open_ && conn_.pending_output() < kMaxPendingOutput;
+    pollfd fds[3] = {
+        {conn_.fd(), static_cast<short>(POLLIN | (conn_.has_output() ? POLLOUT : 0)), 0},
+        {want_input ? io_.in_fd : -1, POLLIN, 0},
+        {stop_fd_, POLLIN, 0},
+    };
+    const int timeout = stop_deadline ? poll_timeout(*stop_deadline) : -1;
+    if (stop_deadline && timeout == 0) {
+      throw net::NetError(fmt::format("{} did not confirm the end in time", conn_.peer()));
+    }
+    if (::poll(fds, 3, timeout) < 0 && errno != EINTR) {
+      throw net::NetError("poll failed: " + errno_text(errno));
+    }
+    if (StopSignals::stop_requested() && !stop_deadline) {
+      stop_deadline = std::chrono::steady_clock::now() + kStopGrace;
+      end_ = SessionEnd::stopped;
+      close_local(crypto::ContentType::quit);
+    }
+    if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && input_open_) {
+      read_input();
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      const bool open = conn_.read_some();
+      while (auto frame = conn_.decoder().next()) {
+        if (frame->type == wire::FrameType::alert) {
+          throw wire::ProtocolError("the peer sent an alert after the handshake");
+        }
+        if (frame->type != wire::FrameType::record) {
+          throw wire::ProtocolError("protocol error: a handshake frame after the handshake");
+        }
+        handle_record(est_.opener.open(*frame));
+      }
+      if (!open) {
+        if (done() || (local_closed_ && peer_closed_ && ack_sent_ && ack_received_)) {
+          break;
+        }
+        connection_ended();
+      }
+    }
+  }
+  conn_.flush_all(std::chrono::steady_clock::now() + kStopGrace);
+  conn_.shutdown_write();
+  return SessionResult{end_, input_ended_};
+}
+
+}  // namespace cryptochat::chat

@@ -1,0 +1,68 @@
+// One established session between this process's stdin/stdout and one peer, as netcat would
+// move bytes but with the close handshake of PROTOCOL.md: nothing counts as delivered until
+// the peer confirms it wrote it out, and a cut connection is an error, never a quiet end.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "chat/connection.hpp"
+#include "chat/terminal_view.hpp"
+#include "crypto/handshake.hpp"
+#include "util/console.hpp"
+
+namespace cryptochat::chat {
+
+struct SessionIo {
+  int in_fd = 0;  // -1: no input (it ended in an earlier session)
+  int out_fd = 1;
+  bool line_mode = false;     // input is a terminal: a line is a message, `sair`/`/quit` end
+  bool terminal_out = false;  // output is a terminal: show name and time, neutralise controls
+};
+
+enum class SessionEnd {
+  finished,    // both sides ended their data and confirmed the other's
+  local_quit,  // the user typed sair or /quit
+  peer_quit,   // the peer's user did
+  stopped,     // SIGINT or SIGTERM
+};
+
+struct SessionResult {
+  SessionEnd end = SessionEnd::finished;
+  bool input_ended = false;  // stdin reached its end (later sessions must not read it)
+};
+
+class StreamSession {
+ public:
+  StreamSession(Connection& conn, crypto::Established established, SessionIo io,
+                const Console& console, int stop_fd);
+  SessionResult run();
+
+ private:
+  void read_input();
+  void take_lines(bool at_eof);
+  void send_data(wire::ByteView data);
+  void close_local(crypto::ContentType how);
+  void handle_record(const crypto::OpenedRecord& record);
+  void deliver(wire::ByteView data);
+  [[noreturn]] void connection_ended();
+  [[nodiscard]] bool done() const;
+
+  Connection& conn_;
+  crypto::Established est_;
+  SessionIo io_;
+  const Console& console_;
+  int stop_fd_;
+  std::optional<TerminalView> view_;
+  std::string line_buffer_;
+  wire::Bytes input_chunk_;
+  bool input_open_;
+  bool input_ended_ = false;
+  bool local_closed_ = false;
+  bool peer_closed_ = false;
+  bool ack_received_ = false;
+  bool ack_sent_ = false;
+  SessionEnd end_ = SessionEnd::finished;
+};
+
+}  // namespace cryptochat::chat

@@ -1,0 +1,73 @@
+#include "chat/terminal_view.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cerrno>
+#include <ctime>
+
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace cryptochat::chat {
+
+namespace {
+// A line longer than this is shown in pieces rather than buffered without bound.
+constexpr std::size_t kMaxLine = 64 * 1024;
+}  // namespace
+
+void write_all(int fd, wire::ByteView data, const char* what) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw IoError(fmt::format("cannot write to {}: {}", what, errno_text(errno)));
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+TerminalView::TerminalView(int fd, std::string peer_name)
+    : fd_(fd), peer_name_(printable(peer_name)) {}
+
+void TerminalView::show(wire::ByteView data) {
+  partial_.append(data.begin(), data.end());
+  std::size_t start = 0;
+  while (true) {
+    const auto nl = partial_.find('\n', start);
+    if (nl == std::string::npos) {
+      break;
+    }
+    show_line(std::string_view(partial_).substr(start, nl - start));
+    start = nl + 1;
+  }
+  partial_.erase(0, start);
+  if (partial_.size() > kMaxLine) {
+    flush();
+  }
+}
+
+void TerminalView::flush() {
+  if (!partial_.empty()) {
+    show_line(partial_);
+    partial_.clear();
+  }
+}
+
+void TerminalView::show_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  ::localtime_r(&now, &local);
+  char stamp[16];
+  std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local);
+  const std::string text = fmt::format("[{}] {}: {}\n", stamp, peer_name_, printable(line));
+  write_all(fd_, wire::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+            "standard output");
+}
+
+}  // namespace cryptochat::chat

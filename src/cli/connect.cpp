@@ -1,0 +1,95 @@
+#include "cli/connect.hpp"
+
+#include <fmt/format.h>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "chat/handshake_driver.hpp"
+#include "chat/stream_session.hpp"
+#include "cli/identity.hpp"
+#include "cli/session_io.hpp"
+#include "crypto/fingerprint.hpp"
+#include "crypto/random.hpp"
+#include "net/address.hpp"
+#include "net/socket.hpp"
+#include "trust/check.hpp"
+#include "trust/known_hosts.hpp"
+#include "util/error.hpp"
+#include "util/signals.hpp"
+#include "util/text.hpp"
+
+namespace cryptochat::cli {
+
+namespace {
+
+struct ConnectOptions {
+  IdentityOptions identity;
+  std::string address;
+  std::string peer_fingerprint;
+  double connect_timeout = 10;
+};
+
+void connect(const ConnectOptions& opts, const Console& console) {
+  ignore_sigpipe();
+  const auto target = net::parse_host_port(opts.address);
+  std::optional<std::string> pin;
+  if (!opts.peer_fingerprint.empty()) {
+    if (!crypto::looks_like_fingerprint(opts.peer_fingerprint)) {
+      throw UsageError(
+          fmt::format("--peer-fingerprint '{}' is not of the form SHA256:<43 base64 "
+                      "characters>",
+                      printable(opts.peer_fingerprint)));
+    }
+    pin = opts.peer_fingerprint;
+  }
+  const StopSignals stop;
+  const auto identity = load_identity(opts.identity, console);
+  auto known_hosts = trust::KnownHosts::load(trust::default_known_hosts_path());
+
+  const auto timeout =
+      std::chrono::milliseconds(static_cast<long long>(opts.connect_timeout * 1000));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  chat::Connection conn(net::connect_tcp(target, timeout));
+  crypto::ClientHandshake handshake(identity, display_name(opts.identity), crypto::system_rng());
+  auto established = chat::run_client_handshake(
+      conn, handshake,
+      [&](const crypto::PublicKey& key) {
+        const std::string fp = key.fingerprint();
+        if (trust::verify_server(known_hosts, opts.address, fp, pin) ==
+            trust::HostVerdict::first_contact) {
+          console.warn("first contact with {}: its key {} is now recorded in {}", opts.address, fp,
+                       known_hosts.path());
+        }
+      },
+      deadline, stop.fd());
+  console.info("connected to {} ({}) at {}", printable(established.peer_name),
+               established.peer_key.fingerprint(), conn.peer());
+  chat::StreamSession(conn, std::move(established), standard_io(), console, stop.fd()).run();
+}
+
+}  // namespace
+
+std::function<void(const Console&)> add_connect(CLI::App& app) {
+  auto opts = std::make_shared<ConnectOptions>();
+  auto* cmd = app.add_subcommand("connect", "Talk to a cryptochat server, end-to-end encrypted");
+  cmd->add_option("address", opts->address, "HOST:PORT; HOST is a name, IPv4 address or [IPv6]")
+      ->required()
+      ->type_name("HOST:PORT");
+  cmd->add_option("--peer-fingerprint", opts->peer_fingerprint,
+                  "Accept only the server key with this fingerprint (known_hosts is not used)")
+      ->type_name("SHA256:...");
+  cmd->add_option("--connect-timeout", opts->connect_timeout,
+                  "Give up when connecting and the handshake take longer than this")
+      ->capture_default_str()
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.1, 3600.0));
+  add_identity_options(*cmd, opts->identity);
+  return [opts, cmd](const Console& console) {
+    if (cmd->parsed()) {
+      connect(*opts, console);
+    }
+  };
+}
+
+}  // namespace cryptochat::cli

@@ -1,0 +1,111 @@
+#include "net/socket.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+
+#include "net/net_error.hpp"
+#include "net/sockaddr.hpp"
+#include "util/error.hpp"
+
+namespace cryptochat::net {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Attempt {
+  UniqueFd fd;             // connected, on success
+  int err = 0;             // why this address failed
+  bool timed_out = false;  // the overall deadline passed
+};
+
+Attempt failed(int err) {
+  Attempt result;
+  result.err = err;
+  return result;
+}
+
+Attempt connected(UniqueFd fd) {
+  Attempt result;
+  result.fd = std::move(fd);
+  return result;
+}
+
+// Milliseconds left before the deadline, rounded up so poll() never wakes just short of it.
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, INT_MAX));
+}
+
+// A nonblocking connect, so the wait is ours to bound; the socket is made blocking again only
+// once it is connected.
+Attempt attempt(const addrinfo& ai, Clock::time_point deadline) {
+  UniqueFd fd(
+      ::socket(ai.ai_family, ai.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai.ai_protocol));
+  if (!fd) {
+    return failed(errno);
+  }
+  if (::connect(fd.get(), ai.ai_addr, ai.ai_addrlen) == 0) {
+    return connected(std::move(fd));
+  }
+  // EINTR leaves a nonblocking connect running in the background, just like EINPROGRESS.
+  if (errno != EINPROGRESS && errno != EINTR) {
+    return failed(errno);
+  }
+  pollfd pfd{.fd = fd.get(), .events = POLLOUT, .revents = 0};
+  while (true) {
+    const int wait = remaining_ms(deadline);
+    if (wait == 0) {
+      Attempt result;
+      result.timed_out = true;
+      return result;
+    }
+    const int n = ::poll(&pfd, 1, wait);
+    if (n > 0) {
+      break;
+    }
+    if (n < 0 && errno != EINTR) {
+      return failed(errno);
+    }
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+    return failed(errno);
+  }
+  if (err != 0) {
+    return failed(err);
+  }
+  return connected(std::move(fd));
+}
+
+}  // namespace
+
+Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout) {
+  const auto list =
+      detail::resolve(target.host.c_str(), target.port, 0,
+                      fmt::format("cannot resolve '{}'", detail::printable(target.host)));
+  const std::string where = detail::printable(format_host_port(target));
+  const auto deadline = Clock::now() + timeout;
+  int last_err = EHOSTUNREACH;  // only reported if getaddrinfo returned no address at all
+  for (const addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
+    Attempt result = attempt(*ai, deadline);
+    if (result.fd) {
+      detail::set_fd_nonblocking(result.fd.get(), false);
+      return Socket(std::move(result.fd));
+    }
+    if (result.timed_out) {
+      throw NetError(fmt::format("cannot connect to {}: timed out after {:g} s", where,
+                                 static_cast<double>(timeout.count()) / 1000.0));
+    }
+    last_err = result.err;
+  }
+  throw NetError(fmt::format("cannot connect to {}: {}", where, errno_text(last_err)));
+}
+
+}  // namespace cryptochat::net

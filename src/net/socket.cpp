@@ -1,0 +1,100 @@
+#include "net/socket.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cerrno>
+
+#include "net/net_error.hpp"
+#include "net/sockaddr.hpp"
+#include "util/error.hpp"
+
+namespace cryptochat::net {
+
+namespace {
+
+// Would-block is normalised to EAGAIN so callers test one value.
+bool would_block(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+[[noreturn]] void throw_lost(int err) {
+  throw NetError(fmt::format("connection lost: {}", errno_text(err)));
+}
+
+}  // namespace
+
+ssize_t Socket::read_some(std::span<std::uint8_t> buf) {
+  while (true) {
+    const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    if (n >= 0) {
+      return n;
+    }
+    const int err = errno;
+    if (err == EINTR) {
+      continue;
+    }
+    if (would_block(err)) {
+      errno = EAGAIN;
+      return -1;
+    }
+    throw_lost(err);
+  }
+}
+
+ssize_t Socket::write_some(std::span<const std::uint8_t> data) {
+  while (true) {
+    // MSG_NOSIGNAL: a peer that went away is reported as EPIPE here instead of killing the
+    // process with SIGPIPE.
+    const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
+    if (n >= 0) {
+      return n;
+    }
+    const int err = errno;
+    if (err == EINTR) {
+      continue;
+    }
+    if (would_block(err)) {
+      errno = EAGAIN;
+      return -1;
+    }
+    throw_lost(err);
+  }
+}
+
+void Socket::shutdown_write() {
+  // ENOTCONN: the connection is already gone, so there is nothing left to end.
+  if (::shutdown(fd_.get(), SHUT_WR) != 0 && errno != ENOTCONN) {
+    throw_lost(errno);
+  }
+}
+
+void Socket::set_nonblocking(bool on) {
+  detail::set_fd_nonblocking(fd_.get(), on);
+}
+
+void Socket::set_nodelay(bool on) {
+  const int value = on ? 1 : 0;
+  if (::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &value, sizeof value) != 0) {
+    const int err = errno;
+    // Unix-domain sockets (socketpairs in tests) have no Nagle algorithm to switch.
+    if (err == EOPNOTSUPP || err == ENOPROTOOPT) {
+      return;
+    }
+    throw NetError(fmt::format("cannot set TCP_NODELAY: {}", errno_text(err)));
+  }
+}
+
+std::string Socket::peer_name() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return "unknown peer";
+  }
+  return detail::sockaddr_text(reinterpret_cast<const sockaddr*>(&addr), len);
+}
+
+}  // namespace cryptochat::net

@@ -1,0 +1,94 @@
+// TCP over POSIX sockets: a connected Socket, a Listener that accepts them and connect_tcp().
+// Every descriptor is close-on-exec and owned by exactly one object. Failures throw NetError,
+// except would-block, which nonblocking callers (a poll loop) expect and get as a return value.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "net/address.hpp"
+#include "util/unique_fd.hpp"
+
+namespace cryptochat::net {
+
+class Socket {
+ public:
+  // Takes ownership of a connected stream socket (tests also pass one end of a socketpair).
+  explicit Socket(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  Socket(Socket&&) noexcept = default;
+  Socket& operator=(Socket&&) noexcept = default;
+  ~Socket() = default;
+
+  [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+
+  // Bytes read (0: the peer closed its side), or -1 with errno EAGAIN when a nonblocking socket
+  // has nothing yet. `buf` must not be empty. EINTR is retried. Throws NetError
+  // "connection lost: ..." on any other error, ECONNRESET included.
+  ssize_t read_some(std::span<std::uint8_t> buf);
+
+  // Bytes written (possibly fewer than asked), or -1 with errno EAGAIN when a nonblocking
+  // socket's buffer is full. Never raises SIGPIPE: a closed peer is a NetError like any other
+  // lost connection.
+  ssize_t write_some(std::span<const std::uint8_t> data);
+
+  // Sends end-of-stream; reading stays possible.
+  void shutdown_write();
+
+  void set_nonblocking(bool on);
+  // TCP_NODELAY; does nothing on sockets that are not TCP.
+  void set_nodelay(bool on);
+
+  // The peer as "127.0.0.1:5000" or "[::1]:5000" (IPv4 peers of a dual-stack listener are
+  // shown as IPv4); "unknown peer" if it cannot be read.
+  [[nodiscard]] std::string peer_name() const;
+
+ private:
+  UniqueFd fd_;
+};
+
+class Listener {
+ public:
+  // With no bind address: every IPv4 and IPv6 address (one dual-stack socket, or IPv4 only
+  // where the kernel has no IPv6). Otherwise an IPv4 or IPv6 literal, brackets allowed, or a
+  // host name. Port 0 picks a free port (see port()). Throws NetError.
+  static Listener open(const std::optional<std::string>& bind_addr, std::uint16_t port);
+
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  Listener(Listener&&) noexcept = default;
+  Listener& operator=(Listener&&) noexcept = default;
+  ~Listener() = default;
+
+  [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+  // The port actually bound.
+  [[nodiscard]] std::uint16_t port() const;
+  // The bound address as "[::]:5000" or "127.0.0.1:5000".
+  [[nodiscard]] std::string local_name() const;
+
+  // The next connection, in blocking mode. nullopt when none is ready on a nonblocking
+  // listener, when a signal interrupted the wait, or when the connection died before it was
+  // taken (the caller just tries again). Throws NetError when accepting itself fails (EMFILE).
+  std::optional<Socket> accept();
+
+  void set_nonblocking(bool on);
+
+ private:
+  explicit Listener(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+// Connects to each address `target` resolves to in turn until one answers; the attempts share
+// `timeout` in total (name resolution before them is not bounded by it). The socket comes back in
+// blocking mode with TCP_NODELAY off. Throws NetError "cannot resolve '...': ..." or
+// "cannot connect to HOST:PORT: ...".
+Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout);
+
+}  // namespace cryptochat::net

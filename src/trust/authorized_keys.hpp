@@ -1,0 +1,40 @@
+// The server's allow list (`serve --authorized-keys FILE`): the clients whose keys may connect.
+// The file holds, in any mix:
+//   - PEM "-----BEGIN PUBLIC KEY-----" blocks (SubjectPublicKeyInfo, as `openssl pkey -pubout`
+//     writes them);
+//   - lines with a "SHA256:..." fingerprint, optionally followed by whitespace and a comment;
+//   - '#' comment lines and blank lines.
+#pragma once
+
+#include <cstddef>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace cryptochat::trust {
+
+inline constexpr std::size_t kMaxAuthorizedKeys = 10000;
+
+class AuthorizedKeys {
+ public:
+  // A missing, unreadable, world-writable, malformed or empty file throws: a server must never
+  // start open, or closed to everyone, by mistake.
+  static AuthorizedKeys load(const std::string& path);
+
+  [[nodiscard]] bool allows(std::string_view fingerprint) const;
+
+  // The number of distinct keys.
+  [[nodiscard]] std::size_t size() const { return fingerprints_.size(); }
+
+ private:
+  friend AuthorizedKeys parse_authorized_keys(std::string_view text, const std::string& origin);
+
+  std::set<std::string, std::less<>> fingerprints_;
+};
+
+// Parses the text of an authorized keys file; origin names it in error messages. Throws
+// TrustError "<origin>:<line>: ..." on the first bad line or block, or "<origin>: no keys in
+// the file", and never anything else for any bytes it is given.
+AuthorizedKeys parse_authorized_keys(std::string_view text, const std::string& origin);
+
+}  // namespace cryptochat::trust

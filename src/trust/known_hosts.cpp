@@ -1,0 +1,136 @@
+#include "trust/known_hosts.hpp"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <iterator>
+
+#include "crypto/fingerprint.hpp"
+#include "trust/lines.hpp"
+#include "trust/trust_error.hpp"
+#include "util/file.hpp"
+#include "util/paths.hpp"
+
+namespace cryptochat::trust {
+
+namespace {
+
+[[noreturn]] void malformed(const std::string& path, std::size_t line, std::string_view why) {
+  throw TrustError(fmt::format("{}:{}: malformed known_hosts entry: {}", path, line, why));
+}
+
+}  // namespace
+
+std::string default_known_hosts_path() {
+  return config_dir() + "/known_hosts";
+}
+
+bool is_storable_address(std::string_view address) {
+  if (address.empty() || address.size() > kMaxAddressBytes || address.front() == '#') {
+    return false;
+  }
+  return std::ranges::none_of(address,
+                              [](char c) { return detail::is_blank(c) || detail::is_control(c); });
+}
+
+KnownHosts::KnownHosts(std::string path) : path_(std::move(path)) {}
+
+KnownHosts parse_known_hosts(std::string_view text, const std::string& path) {
+  if (text.size() > detail::kMaxTrustFileBytes) {
+    throw TrustError(fmt::format("{}: larger than {} bytes; not a known_hosts file", path,
+                                 detail::kMaxTrustFileBytes));
+  }
+  KnownHosts hosts(path);
+  detail::LineReader reader(text);
+  while (const auto line = reader.next()) {
+    if (line->text.size() > detail::kMaxLineBytes) {
+      malformed(path, line->number,
+                fmt::format("the line is longer than {} bytes", detail::kMaxLineBytes));
+    }
+    std::string_view rest = detail::trim(line->text);
+    if (detail::is_ignorable(rest)) {
+      hosts.lines_.push_back({std::string(line->text), {}, {}});
+      continue;
+    }
+    const std::string_view address = detail::take_field(rest);
+    const std::string_view fingerprint = detail::take_field(rest);
+    if (!is_storable_address(address)) {
+      malformed(
+          path, line->number,
+          fmt::format("the address has control characters or is over {} bytes", kMaxAddressBytes));
+    }
+    if (!crypto::looks_like_fingerprint(fingerprint)) {
+      malformed(path, line->number,
+                "expected ADDRESS SHA256:<43 base64 characters> (the fingerprint is not one)");
+    }
+    if (!rest.empty()) {
+      malformed(path, line->number, "unexpected text after the fingerprint");
+    }
+    hosts.lines_.push_back(
+        {std::string(line->text), std::string(address), std::string(fingerprint)});
+  }
+  return hosts;
+}
+
+KnownHosts KnownHosts::load(const std::string& path) {
+  // Only a file that is not there means "nothing remembered yet" (the first connection creates
+  // it); any other failure, a folder that cannot be searched say, is reported by read_file.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    return KnownHosts(path);
+  }
+  const FileContents file = read_file(path, detail::kMaxTrustFileBytes, "known_hosts file");
+  return parse_known_hosts(file.bytes, path);
+}
+
+std::optional<std::string> KnownHosts::lookup(std::string_view address) const {
+  // Comment lines have an empty address; an empty address is never stored, so none matches.
+  if (address.empty()) {
+    return std::nullopt;
+  }
+  const auto found = std::find_if(lines_.rbegin(), lines_.rend(),
+                                  [&](const Line& line) { return line.address == address; });
+  if (found == lines_.rend()) {
+    return std::nullopt;
+  }
+  return found->fingerprint;
+}
+
+void KnownHosts::set(std::string address, std::string fingerprint) {
+  // Refused here rather than written: a line that cannot be read back would make every later
+  // load() fail.
+  if (!is_storable_address(address)) {
+    throw TrustError(fmt::format(
+        "cannot remember the server in {}: the address has whitespace or control characters, "
+        "starts with '#' or is over {} bytes",
+        path_, kMaxAddressBytes));
+  }
+  if (!crypto::looks_like_fingerprint(fingerprint)) {
+    throw TrustError(
+        fmt::format("cannot remember the server in {}: not a SHA256: fingerprint", path_));
+  }
+  Line entry{address + ' ' + fingerprint, std::move(address), std::move(fingerprint)};
+  const auto first = std::ranges::find(lines_, entry.address, &Line::address);
+  if (first == lines_.end()) {
+    lines_.push_back(std::move(entry));
+    return;
+  }
+  const auto at = std::distance(lines_.begin(), first);
+  std::erase_if(lines_, [&](const Line& line) { return line.address == entry.address; });
+  lines_.insert(lines_.begin() + at, std::move(entry));
+}
+
+void KnownHosts::save() const {
+  std::string text;
+  for (const Line& line : lines_) {
+    text += line.text;
+    text += '\n';
+  }
+  make_private_dirs(parent_dir(path_));
+  write_file_atomic(path_, text, 0600, true);
+}
+
+}  // namespace cryptochat::trust

@@ -1,0 +1,65 @@
+// The client's memory of server keys, like ssh's known_hosts: one line per server,
+//   ADDRESS SHA256:<43 base64 characters>
+// where ADDRESS is the address exactly as the user typed it ("example.org:5000", "[::1]:5000").
+// Blank lines and lines starting with '#' are ignored, and kept as they were when the file is
+// saved again.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cryptochat::trust {
+
+inline constexpr std::size_t kMaxAddressBytes = 300;
+
+// $XDG_CONFIG_HOME/cryptochat/known_hosts (or ~/.config/cryptochat/known_hosts).
+std::string default_known_hosts_path();
+
+// True when address can be stored in a known_hosts line: 1..300 bytes, no whitespace, no
+// control characters, and not starting with '#' (which would read back as a comment).
+bool is_storable_address(std::string_view address);
+
+class KnownHosts {
+ public:
+  // An empty memory that save() writes to path.
+  explicit KnownHosts(std::string path);
+
+  // A missing file is an empty memory; a malformed one throws TrustError (and an unreadable or
+  // oversized one IoError), since silently ignoring a line could forget a key that was trusted.
+  static KnownHosts load(const std::string& path);
+
+  // The fingerprint remembered for address (compared byte for byte); with duplicate lines the
+  // last one wins.
+  [[nodiscard]] std::optional<std::string> lookup(std::string_view address) const;
+
+  // Adds the address, or replaces every line of it with one line at the place of the first.
+  // Throws TrustError when the address or fingerprint cannot be stored.
+  void set(std::string address, std::string fingerprint);
+
+  // Writes the file atomically with mode 0600, creating its folder (0700) when missing.
+  void save() const;
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  friend KnownHosts parse_known_hosts(std::string_view text, const std::string& path);
+
+  struct Line {
+    std::string text;         // as read (without its line end), or as made by set()
+    std::string address;      // empty for blank and comment lines
+    std::string fingerprint;  // empty for blank and comment lines
+  };
+
+  std::string path_;
+  std::vector<Line> lines_;
+};
+
+// Parses known_hosts text; path names it in error messages and is where save() writes. Throws
+// TrustError "<path>:<line>: malformed known_hosts entry ..." on the first bad line, and never
+// anything else for any bytes it is given.
+KnownHosts parse_known_hosts(std::string_view text, const std::string& path);
+
+}  // namespace cryptochat::trust

@@ -1,0 +1,101 @@
+#include <doctest/doctest.h>
+
+#include <optional>
+#include <string>
+
+#include "test_support.hpp"
+#include "trust/check.hpp"
+#include "trust/trust_test_support.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+using namespace cryptochat;
+using test::kFpA;
+using test::kFpB;
+using test::kFpC;
+
+TEST_CASE("verify_server: first contact remembers the key in the file") {
+  const test::TempDir dir;
+  const std::string path = dir.file("cfg/known_hosts");
+  auto hosts = trust::KnownHosts::load(path);
+  CHECK(trust::verify_server(hosts, "example.org:5000", kFpA, std::nullopt) ==
+        trust::HostVerdict::first_contact);
+  CHECK(test::read_text(path) == std::string("example.org:5000 ") + kFpA + "\n");
+  CHECK(test::mode_of(path) == 0600);
+  // The next connection, from a fresh load, finds it.
+  auto again = trust::KnownHosts::load(path);
+  CHECK(trust::verify_server(again, "example.org:5000", kFpA, std::nullopt) ==
+        trust::HostVerdict::known_match);
+}
+
+TEST_CASE("verify_server: a known key that matches is accepted without writing") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  const std::string text = std::string("# mine\n[::1]:5000 ") + kFpA + "\n";
+  test::write_text(path, text, 0644);
+  auto hosts = trust::KnownHosts::load(path);
+  CHECK(trust::verify_server(hosts, "[::1]:5000", kFpA, std::nullopt) ==
+        trust::HostVerdict::known_match);
+  CHECK(test::read_text(path) == text);
+  CHECK(test::mode_of(path) == 0644);  // untouched
+}
+
+TEST_CASE("verify_server: a changed key throws AuthError naming both fingerprints") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  const std::string text = std::string("host:1 ") + kFpA + "\n";
+  test::write_text(path, text);
+  auto hosts = trust::KnownHosts::load(path);
+  try {
+    trust::verify_server(hosts, "host:1", kFpB, std::nullopt);
+    FAIL("no error");
+  } catch (const AuthError& e) {
+    const std::string message = e.what();
+    CHECK(e.code() == ExitCode::auth);
+    CHECK(message.starts_with("REMOTE HOST IDENTIFICATION HAS CHANGED for host:1"));
+    CHECK(message.find(std::string("expected ") + kFpA) != std::string::npos);
+    CHECK(message.find(std::string("got ") + kFpB) != std::string::npos);
+    CHECK(message.find(path) != std::string::npos);
+    CHECK(message.find(std::string("--peer-fingerprint ") + kFpB) != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  CHECK(test::read_text(path) == text);  // the remembered key stays
+  CHECK(hosts.lookup("host:1") == kFpA);
+}
+
+TEST_CASE("verify_server: a pin decides alone and never touches known_hosts") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+
+  SUBCASE("a matching pin on an unknown server writes nothing") {
+    auto hosts = trust::KnownHosts::load(path);
+    CHECK(trust::verify_server(hosts, "new:1", kFpA, std::string(kFpA)) ==
+          trust::HostVerdict::pinned_match);
+    CHECK_FALSE(path_exists(path));
+    CHECK_FALSE(hosts.lookup("new:1").has_value());
+  }
+  SUBCASE("a matching pin wins over a different remembered key") {
+    test::write_text(path, std::string("host:1 ") + kFpA + "\n");
+    auto hosts = trust::KnownHosts::load(path);
+    CHECK(trust::verify_server(hosts, "host:1", kFpB, std::string(kFpB)) ==
+          trust::HostVerdict::pinned_match);
+    CHECK(test::read_text(path) == std::string("host:1 ") + kFpA + "\n");
+  }
+  SUBCASE("a different pin throws AuthError with both fingerprints, on one line") {
+    test::write_text(path, std::string("host:1 ") + kFpA + "\n");
+    auto hosts = trust::KnownHosts::load(path);
+    try {
+      // Even the remembered key is refused when the pin says otherwise.
+      trust::verify_server(hosts, "host:1", kFpA, std::string(kFpC));
+      FAIL("no error");
+    } catch (const AuthError& e) {
+      const std::string message = e.what();
+      CHECK(message.find(kFpA) != std::string::npos);
+      CHECK(message.find(kFpC) != std::string::npos);
+      CHECK(message.find('\n') == std::string::npos);
+    }
+    auto fresh = trust::KnownHosts::load(dir.file("other"));
+    CHECK_THROWS_AS(trust::verify_server(fresh, "new:1", kFpA, std::string(kFpB)), AuthError);
+    CHECK_FALSE(path_exists(dir.file("other")));
+  }
+}
