@@ -1,0 +1,236 @@
+// The test vectors of PROTOCOL.md, checked against this implementation from the document
+// itself, so the two cannot drift apart. Every value is recomputed from the vector's inputs
+// with the pieces a second implementation would write (X25519, RSA-OAEP, RSA-PSS, SHA-256,
+// HKDF, AES-GCM); none depends on how this code draws random numbers.
+//
+// Set CRYPTOCHAT_PRINT_VECTORS=1 to print a fresh vector block (made with fixed randomness).
+#include <doctest/doctest.h>
+
+#include <botan/hash.h>
+#include <botan/hex.h>
+#include <botan/pkcs8.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "crypto/handshake.hpp"
+#include "crypto/key_file.hpp"
+#include "crypto/key_schedule.hpp"
+#include "crypto/record.hpp"
+#include "crypto/rsa_ops.hpp"
+#include "crypto/x25519.hpp"
+#include "fixed_rng.hpp"
+#include "handshake_pair.hpp"
+#include "test_support.hpp"
+#include "wire/handshake_messages.hpp"
+
+using namespace cryptochat;
+
+namespace {
+
+using Vectors = std::map<std::string, std::string>;
+
+Vectors read_protocol_vectors() {
+  std::ifstream in(std::string(TEST_DATA_DIR) + "/../../PROTOCOL.md");
+  REQUIRE(in.good());
+  Vectors v;
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line.find("<!-- vectors begin -->") != std::string::npos) {
+      inside = true;
+    } else if (line.find("<!-- vectors end -->") != std::string::npos) {
+      inside = false;
+    } else if (inside) {
+      const auto eq = line.find(" = ");
+      if (eq != std::string::npos) {
+        v[line.substr(0, eq)] = line.substr(eq + 3);
+      }
+    }
+  }
+  return v;
+}
+
+wire::Bytes hex(const Vectors& v, const std::string& name) {
+  const auto it = v.find(name);
+  REQUIRE_MESSAGE(it != v.end(), "PROTOCOL.md lacks vector " << name);
+  const auto bytes = Botan::hex_decode(it->second);
+  return {bytes.begin(), bytes.end()};
+}
+
+std::string to_hex(wire::ByteView b) {
+  return Botan::hex_encode(b.data(), b.size(), false);
+}
+
+crypto::PrivateKey key_from_der(const wire::Bytes& der) {
+  return crypto::parse_private_key(
+      std::string_view(reinterpret_cast<const char*>(der.data()), der.size()), "vector", {});
+}
+
+wire::Bytes sha256(wire::ByteView data) {
+  auto h = Botan::HashFunction::create_or_throw("SHA-256");
+  h->update(data.data(), data.size());
+  const auto d = h->final();
+  return {d.begin(), d.end()};
+}
+
+wire::FrameView frame_view(const wire::Bytes& frame) {
+  return {static_cast<wire::FrameType>(frame[0]), wire::ByteView(frame).first(5),
+          wire::ByteView(frame).subspan(5)};
+}
+
+Botan::secure_vector<std::uint8_t> secure(const wire::Bytes& b) {
+  return {b.begin(), b.end()};
+}
+
+}  // namespace
+
+TEST_CASE("PROTOCOL.md vectors: transcript, secrets, signatures, keys and first records") {
+  const Vectors v = read_protocol_vectors();
+  const auto server_key = key_from_der(hex(v, "server_identity_pkcs8"));
+  const auto client_key = key_from_der(hex(v, "client_identity_pkcs8"));
+  const auto f_sh = hex(v, "frame_server_hello");
+  const auto f_ch = hex(v, "frame_client_hello");
+  const auto f_sk = hex(v, "frame_server_key");
+  const auto f_ss = hex(v, "frame_server_signature");
+  const auto f_cs = hex(v, "frame_client_signature");
+
+  const auto sh = wire::parse_server_hello(frame_view(f_sh).body);
+  const auto ch = wire::parse_client_hello(frame_view(f_ch).body);
+  CHECK(sh.spki == server_key.public_key().spki_der());
+  CHECK(ch.spki == client_key.public_key().spki_der());
+
+  // Ephemeral keys: the public values in the hellos come from the listed private keys.
+  const crypto::EphemeralKey server_eph(secure(hex(v, "server_ephemeral_private")));
+  const crypto::EphemeralKey client_eph(secure(hex(v, "client_ephemeral_private")));
+  CHECK(server_eph.public_value() == sh.ephemeral);
+  CHECK(client_eph.public_value() == ch.ephemeral);
+  test::FixedRng rng("unused");
+  const auto shared = client_eph.agree(sh.ephemeral, rng);
+  CHECK(to_hex(shared) == to_hex(hex(v, "x25519_shared")));
+  CHECK(to_hex(server_eph.agree(ch.ephemeral, rng)) == to_hex(shared));
+
+  // Key transport: each OAEP ciphertext decrypts to the listed secret.
+  const auto client_secret = hex(v, "client_secret");
+  const auto server_secret = hex(v, "server_secret");
+  CHECK(to_hex(crypto::oaep_decrypt_or_random(server_key, ch.oaep_ciphertext, 32, rng)) ==
+        to_hex(client_secret));
+  const auto sk = wire::parse_server_key(frame_view(f_sk).body);
+  CHECK(to_hex(crypto::oaep_decrypt_or_random(client_key, sk.oaep_ciphertext, 32, rng)) ==
+        to_hex(server_secret));
+
+  // Signatures over the transcript.
+  wire::Bytes transcript = f_sh;
+  transcript.insert(transcript.end(), f_ch.begin(), f_ch.end());
+  transcript.insert(transcript.end(), f_sk.begin(), f_sk.end());
+  const auto ss = wire::parse_signature(frame_view(f_ss).body, "server signature");
+  CHECK(crypto::pss_verify(
+      server_key.public_key(),
+      crypto::signed_content(crypto::kServerSignatureContext, sha256(transcript)), ss.signature));
+  transcript.insert(transcript.end(), f_ss.begin(), f_ss.end());
+  const auto th = sha256(transcript);
+  CHECK(to_hex(th) == to_hex(hex(v, "transcript_hash")));
+  const auto cs = wire::parse_signature(frame_view(f_cs).body, "client signature");
+  CHECK(crypto::pss_verify(client_key.public_key(),
+                           crypto::signed_content(crypto::kClientSignatureContext, th),
+                           cs.signature));
+
+  // Key schedule.
+  const auto keys = crypto::derive_session_keys(shared, client_secret, server_secret, th);
+  CHECK(to_hex(keys.client_to_server.key) == to_hex(hex(v, "c2s_key")));
+  CHECK(to_hex(keys.client_to_server.iv) == to_hex(hex(v, "c2s_iv")));
+  CHECK(to_hex(keys.server_to_client.key) == to_hex(hex(v, "s2c_key")));
+  CHECK(to_hex(keys.server_to_client.iv) == to_hex(hex(v, "s2c_iv")));
+
+  // Records: AES-GCM is deterministic, so sealing the same content gives the same bytes.
+  auto finished = [&](const char* name) {
+    wire::Bytes p = th;
+    p.push_back(static_cast<std::uint8_t>(std::string_view(name).size()));
+    p.insert(p.end(), name, name + std::string_view(name).size());
+    return p;
+  };
+  crypto::RecordSealer s2c(keys.server_to_client);
+  wire::Bytes out;
+  s2c.seal(crypto::ContentType::finished, finished("server"), out);
+  CHECK(to_hex(out) == to_hex(hex(v, "record_server_finished")));
+  crypto::RecordSealer c2s(keys.client_to_server);
+  out.clear();
+  c2s.seal(crypto::ContentType::finished, finished("client"), out);
+  CHECK(to_hex(out) == to_hex(hex(v, "record_client_finished")));
+  out.clear();
+  const std::string hello = "hello\n";
+  c2s.seal(crypto::ContentType::data,
+           wire::ByteView(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()), out);
+  CHECK(to_hex(out) == to_hex(hex(v, "record_client_data_1")));
+
+  // And the receiving side opens them.
+  crypto::RecordOpener opener(keys.client_to_server);
+  const auto fin_frame = hex(v, "record_client_finished");
+  CHECK(opener.open(frame_view(fin_frame)).type == crypto::ContentType::finished);
+  const auto data_frame = hex(v, "record_client_data_1");
+  const auto rec = opener.open(frame_view(data_frame));
+  CHECK(std::string(rec.data.begin(), rec.data.end()) == hello);
+}
+
+TEST_CASE("print fresh PROTOCOL.md vectors (CRYPTOCHAT_PRINT_VECTORS=1)") {
+  if (std::getenv("CRYPTOCHAT_PRINT_VECTORS") == nullptr) {  // NOLINT(concurrency-mt-unsafe)
+    return;
+  }
+  const auto server_key = crypto::parse_private_key(test::data_file("rsa2048_pkcs8.pem"), "s", {});
+  const auto client_key = crypto::parse_private_key(test::data_file("client_rsa2048.pem"), "c", {});
+  const auto fixed = [](std::uint8_t eph, std::uint8_t secret) {
+    crypto::HandshakeFixedSecrets f;
+    f.ephemeral_private.assign(32, eph);
+    for (std::size_t i = 0; i < 32; ++i) {
+      f.ephemeral_private[i] = static_cast<std::uint8_t>(eph + i);
+      f.key_transport_secret.push_back(static_cast<std::uint8_t>(secret + i));
+    }
+    return f;
+  };
+  const auto server_fixed = fixed(0x10, 0xA0);
+  const auto client_fixed = fixed(0x40, 0xC0);
+  test::FixedRng server_rng("cryptochat vector server");
+  test::FixedRng client_rng("cryptochat vector client");
+  crypto::ServerHandshake server(server_key, "server", server_rng, &server_fixed);
+  crypto::ClientHandshake client(client_key, "client", client_rng, &client_fixed);
+  const auto t = test::run_handshake(client, server);
+  REQUIRE(t.frames.size() == 7);
+  auto est = client.take_established();
+  wire::Bytes data;
+  const std::string hello = "hello\n";
+  est.sealer.seal(crypto::ContentType::data,
+                  wire::ByteView(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()),
+                  data);
+  const crypto::EphemeralKey client_eph(client_fixed.ephemeral_private);
+  const auto sh = wire::parse_server_hello(frame_view(t.frames[0]).body);
+  const auto shared = client_eph.agree(sh.ephemeral, client_rng);
+  const auto keys =
+      crypto::derive_session_keys(shared, client_fixed.key_transport_secret,
+                                  server_fixed.key_transport_secret, est.transcript_hash);
+  auto line = [](const char* name, wire::ByteView b) {
+    std::cout << name << " = " << to_hex(b) << "\n";
+  };
+  line("server_identity_pkcs8", Botan::PKCS8::BER_encode(server_key.botan()));
+  line("client_identity_pkcs8", Botan::PKCS8::BER_encode(client_key.botan()));
+  line("server_ephemeral_private", server_fixed.ephemeral_private);
+  line("client_ephemeral_private", client_fixed.ephemeral_private);
+  line("server_secret", server_fixed.key_transport_secret);
+  line("client_secret", client_fixed.key_transport_secret);
+  line("frame_server_hello", t.frames[0]);
+  line("frame_client_hello", t.frames[1]);
+  line("frame_server_key", t.frames[2]);
+  line("frame_server_signature", t.frames[3]);
+  line("x25519_shared", shared);
+  line("transcript_hash", est.transcript_hash);
+  line("c2s_key", keys.client_to_server.key);
+  line("c2s_iv", keys.client_to_server.iv);
+  line("s2c_key", keys.server_to_client.key);
+  line("s2c_iv", keys.server_to_client.iv);
+  line("record_server_finished", t.frames[4]);
+  line("frame_client_signature", t.frames[5]);
+  line("record_client_finished", t.frames[6]);
+  line("record_client_data_1", data);
+}
