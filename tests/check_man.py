@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-SUBCOMMANDS = ["keygen"]
+SUBCOMMANDS = ["keygen", "serve", "connect"]
 
 
 def main():
