@@ -11,7 +11,7 @@
 
 namespace cryptochat::chat {
 
-inline constexpr std::size_t kReadChunk = 256 * 1024;
+inline constexpr std::size_t kReadChunk = std::size_t{256} * 1024;
 
 class Connection {
  public:

@@ -13,7 +13,7 @@ namespace cryptochat::chat {
 
 namespace {
 // A line longer than this is shown in pieces rather than buffered without bound.
-constexpr std::size_t kMaxLine = 64 * 1024;
+constexpr std::size_t kMaxLine = std::size_t{64} * 1024;
 }  // namespace
 
 void write_all(int fd, wire::ByteView data, const char* what) {
@@ -29,7 +29,7 @@ void write_all(int fd, wire::ByteView data, const char* what) {
   }
 }
 
-TerminalView::TerminalView(int fd, std::string peer_name)
+TerminalView::TerminalView(int fd, const std::string& peer_name)
     : fd_(fd), peer_name_(printable(peer_name)) {}
 
 void TerminalView::show(wire::ByteView data) {
@@ -64,7 +64,9 @@ void TerminalView::show_line(std::string_view line) {
   std::tm local{};
   ::localtime_r(&now, &local);
   char stamp[16];
-  std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local);
+  if (std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local) == 0) {
+    stamp[0] = '\0';
+  }
   const std::string text = fmt::format("[{}] {}: {}\n", stamp, peer_name_, printable(line));
   write_all(fd_, wire::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
             "standard output");

@@ -11,7 +11,7 @@ namespace cryptochat::chat {
 
 class TerminalView {
  public:
-  TerminalView(int fd, std::string peer_name);
+  TerminalView(int fd, const std::string& peer_name);
   // Shows complete lines now; keeps a partial line until its end arrives (or flush()).
   void show(wire::ByteView data);
   void flush();

@@ -8,6 +8,7 @@
 #include "chat/handshake_driver.hpp"
 #include "chat/stream_session.hpp"
 #include "cli/identity.hpp"
+#include "cli/non_empty.hpp"
 #include "cli/session_io.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/random.hpp"
@@ -75,10 +76,12 @@ std::function<void(const Console&)> add_connect(CLI::App& app) {
   auto* cmd = app.add_subcommand("connect", "Talk to a cryptochat server, end-to-end encrypted");
   cmd->add_option("address", opts->address, "HOST:PORT; HOST is a name, IPv4 address or [IPv6]")
       ->required()
-      ->type_name("HOST:PORT");
+      ->type_name("HOST:PORT")
+      ->check(kNonEmpty);
   cmd->add_option("--peer-fingerprint", opts->peer_fingerprint,
                   "Accept only the server key with this fingerprint (known_hosts is not used)")
-      ->type_name("SHA256:...");
+      ->type_name("SHA256:...")
+      ->check(kNonEmpty);
   cmd->add_option("--connect-timeout", opts->connect_timeout,
                   "Give up when connecting and the handshake take longer than this")
       ->capture_default_str()

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <cstdlib>
 
+#include "cli/non_empty.hpp"
 #include "cli/passphrase.hpp"
 #include "crypto/key_file.hpp"
 #include "util/error.hpp"
@@ -23,10 +24,12 @@ void add_identity_options(CLI::App& cmd, IdentityOptions& opts) {
   cmd.add_option("--key,-k", opts.key_path,
                  "Identity private key [default: $XDG_CONFIG_HOME/cryptochat/identity, made on "
                  "first use]")
-      ->type_name("PATH");
+      ->type_name("PATH")
+      ->check(kNonEmpty);
   cmd.add_option("--passphrase-file", opts.passphrase_file,
                  "Read the key's passphrase from the first line of FILE")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(kNonEmpty);
   cmd.add_option("--name,-n", opts.name, "Name shown to the peer [default: login name]")
       ->type_name("NAME")
       ->check([](const std::string& name) -> std::string {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/identity.hpp"
+#include "cli/non_empty.hpp"
 #include "cli/passphrase.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/keys.hpp"
@@ -77,7 +78,8 @@ std::function<void(const Console&)> add_keygen(CLI::App& app) {
   cmd->add_option("--out,-o", opts->out,
                   "Private key path; the public key goes to PATH.pub "
                   "[default: $XDG_CONFIG_HOME/cryptochat/identity]")
-      ->type_name("PATH");
+      ->type_name("PATH")
+      ->check(kNonEmpty);
   cmd->add_option("--bits,-b", opts->bits, "RSA key size: 2048, 3072 or 4096")
       ->capture_default_str()
       ->type_name("N");
@@ -85,7 +87,8 @@ std::function<void(const Console&)> add_keygen(CLI::App& app) {
   cmd->add_option("--passphrase-file", opts->passphrase_file,
                   "Read the passphrase from the first line of FILE (else CRYPTOCHAT_PASSPHRASE, "
                   "else asked at the terminal)")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(kNonEmpty);
   cmd->add_flag("--show", opts->show,
                 "Print the fingerprint of an existing private or public key instead");
   cmd->add_option("path", opts->show_path, "With --show: the key file [default: the identity]")

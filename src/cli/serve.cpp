@@ -11,6 +11,7 @@
 #include "chat/handshake_driver.hpp"
 #include "chat/stream_session.hpp"
 #include "cli/identity.hpp"
+#include "cli/non_empty.hpp"
 #include "cli/session_io.hpp"
 #include "crypto/random.hpp"
 #include "net/net_error.hpp"
@@ -125,11 +126,13 @@ std::function<void(const Console&)> add_serve(CLI::App& app) {
       ->capture_default_str()
       ->type_name("N");
   cmd->add_option("--bind,-b", opts->bind, "Address to listen on [default: all IPv4 and IPv6]")
-      ->type_name("ADDR");
+      ->type_name("ADDR")
+      ->check(kNonEmpty);
   cmd->add_flag("--once", opts->once, "Serve one session, then exit with its status");
   cmd->add_option("--authorized-keys", opts->authorized_keys,
                   "Admit only the keys in FILE (public key PEM blocks and SHA256: fingerprints)")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(kNonEmpty);
   cmd->add_option("--handshake-timeout", opts->handshake_timeout,
                   "Drop a connection that has not finished the handshake in this many seconds")
       ->capture_default_str()

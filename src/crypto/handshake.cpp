@@ -30,6 +30,12 @@ PublicKey peer_public_key(const wire::Bytes& spki, const char* who) {
   }
 }
 
+[[noreturn]] void throw_confirmation_failed() {
+  throw HandshakeError(
+      "handshake failed: key confirmation failed (wrong keys, or the handshake was tampered "
+      "with)");
+}
+
 bool equal_constant_time(wire::ByteView a, wire::ByteView b) {
   if (a.size() != b.size()) {
     return false;
@@ -98,22 +104,19 @@ void HandshakeBase::check_finished(const wire::FrameView& frame) {
   expect(frame, wire::FrameType::record);
   // One message for every way this can fail (including an OAEP secret that did not decrypt):
   // nothing tells an attacker which part was wrong.
-  const HandshakeError failed(
-      "handshake failed: key confirmation failed (wrong keys, or the handshake was tampered "
-      "with)");
   OpenedRecord record{};
   try {
     record = opener_->open(frame);
   } catch (const IntegrityError&) {
-    throw failed;
+    throw_confirmation_failed();
   }
   if (record.type != ContentType::finished || record.data.size() < kHashSize + 1 ||
       !equal_constant_time(record.data.first(kHashSize), th_)) {
-    throw failed;
+    throw_confirmation_failed();
   }
   const std::size_t name_len = record.data[kHashSize];
   if (record.data.size() != kHashSize + 1 + name_len || name_len > wire::kMaxNameSize) {
-    throw failed;
+    throw_confirmation_failed();
   }
   const auto name = record.data.subspan(kHashSize + 1);
   peer_name_.assign(name.begin(), name.end());
@@ -131,7 +134,7 @@ void HandshakeBase::throw_if_alert(const wire::FrameView& frame) {
   throw HandshakeError(fmt::format("the peer ended the handshake: {}", text));
 }
 
-void HandshakeBase::expect(const wire::FrameView& frame, wire::FrameType type) const {
+void HandshakeBase::expect(const wire::FrameView& frame, wire::FrameType type) {
   throw_if_alert(frame);
   if (frame.type != type) {
     throw HandshakeError(fmt::format("protocol error: expected a {} frame, got a {} frame",

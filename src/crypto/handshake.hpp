@@ -68,7 +68,7 @@ class HandshakeBase {
   void check_finished(const wire::FrameView& frame);
   void send(wire::Bytes& out, wire::Bytes frame);  // appends and records in the transcript
   static void throw_if_alert(const wire::FrameView& frame);
-  void expect(const wire::FrameView& frame, wire::FrameType type) const;
+  static void expect(const wire::FrameView& frame, wire::FrameType type);
 
   const PrivateKey& identity_;
   std::string name_;

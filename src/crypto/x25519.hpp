@@ -21,8 +21,8 @@ class EphemeralKey {
   explicit EphemeralKey(Botan::RandomNumberGenerator& rng);
   // A fixed private key (test vectors only).
   explicit EphemeralKey(const Botan::secure_vector<std::uint8_t>& private_key);
-  EphemeralKey(EphemeralKey&&) noexcept;
-  EphemeralKey& operator=(EphemeralKey&&) noexcept;
+  EphemeralKey(EphemeralKey&& other) noexcept;
+  EphemeralKey& operator=(EphemeralKey&& other) noexcept;
   EphemeralKey(const EphemeralKey&) = delete;
   EphemeralKey& operator=(const EphemeralKey&) = delete;
   ~EphemeralKey();

@@ -13,9 +13,10 @@ namespace cryptochat {
 
 namespace {
 // Written by the signal handler; plain atomics of lock-free types are async-signal-safe.
-std::atomic<int> g_wake_fd{-1};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
-std::atomic<bool> g_stop_requested{
-    false};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
+std::atomic<int> g_wake_fd{-1};
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
+std::atomic<bool> g_stop_requested{false};
 
 extern "C" void on_stop_signal(int /*sig*/) {
   const int saved_errno = errno;

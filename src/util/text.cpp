@@ -49,10 +49,8 @@ std::string printable(std::string_view text, bool keep_newlines) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7F) {
-      out.push_back(static_cast<char>(c));
-      ++i;
-    } else if (c == '\t' || (keep_newlines && c == '\n')) {
+    const bool plain = c >= 0x20 && c < 0x7F;
+    if (plain || c == '\t' || (keep_newlines && c == '\n')) {
       out.push_back(static_cast<char>(c));
       ++i;
     } else if (c >= 0x80) {

@@ -1,0 +1,786 @@
+"""End-to-end tests of `cryptochat serve` and `cryptochat connect`: the data paths.
+
+Real server and client processes talk over loopback TCP (ephemeral ports only), sometimes through
+a recording proxy written here, sometimes at a pseudo-terminal. Every process gets a timeout and
+is killed by its PID in cleanup.
+
+Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_chat.py
+"""
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import BINARY, CryptochatTestCase, main  # noqa: E402
+
+FP = rb"SHA256:[A-Za-z0-9+/]{43}"
+FINGERPRINT_RE = re.compile(FP)
+LISTENING_RE = re.compile(rb"^cryptochat: listening on (\S+):(\d+) as (.*) \((" + FP + rb")\)$")
+JOINED_RE = re.compile(rb"^cryptochat: .* \((" + FP + rb")\) joined from (\S+)$")
+CONNECTED_RE = re.compile(rb"^cryptochat: connected to .* \((" + FP + rb")\) at (\S+)$")
+CRASH_MARKERS = (b"terminate called", b"what():", b"Aborted", b"Segmentation fault",
+                 b"core dumped", b"AddressSanitizer", b"runtime error:", b"unexpected failure")
+
+MIB = 1 << 20
+START_TIMEOUT = 15   # until the server says it listens, or a client connected
+RUN_TIMEOUT = 40     # for one process to finish a transfer
+MARKER = b"SECRET-PLAINTEXT-MARKER\n"
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(MIB), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def have_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def closed_port():
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    """A running cryptochat whose stderr is collected line by line by a thread."""
+
+    def __init__(self, test, args, env, stdin, stdout):
+        self.test = test
+        self.args = args
+        self.popen = subprocess.Popen([BINARY, *args], stdin=stdin, stdout=stdout,
+                                      stderr=subprocess.PIPE, env=env)
+        self.pid = self.popen.pid
+        self.lines = []
+        self.eof = False
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self.reader.start()
+        self.port = None
+        self.fingerprint = None
+
+    def _read_stderr(self):
+        for line in iter(self.popen.stderr.readline, b""):
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    @property
+    def stderr(self):
+        with self.cond:
+            return b"".join(self.lines)
+
+    @property
+    def returncode(self):
+        return self.popen.returncode
+
+    def describe(self):
+        return f"cryptochat {' '.join(self.args)} (pid {self.pid})\nstderr: {self.stderr!r}"
+
+    def wait_for(self, regex, timeout=START_TIMEOUT):
+        """Waits for a stderr line matching regex (bytes, searched in the line without its
+        newline); returns the match. Fails when the process ends or the time is up first."""
+        if isinstance(regex, bytes):
+            regex = re.compile(re.escape(regex))
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self.cond:
+            while True:
+                for line in self.lines[seen:]:
+                    m = regex.search(line.rstrip(b"\n"))
+                    if m:
+                        return m
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if self.eof or left <= 0:
+                    break
+                self.cond.wait(left)
+        self.test.fail(f"no stderr line matching {regex.pattern!r} "
+                       f"({'process ended' if self.eof else 'timed out'}): {self.describe()}")
+
+    def wait(self, timeout=RUN_TIMEOUT):
+        try:
+            rc = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.test.fail(f"did not end within {timeout} s: {self.describe()}")
+        self.reader.join(5)
+        return rc
+
+    def finish(self, code=0, timeout=RUN_TIMEOUT):
+        """Waits for the process and checks its exit status and that it did not crash."""
+        rc = self.wait(timeout)
+        self.test.assertEqual(rc, code, self.describe())
+        self.test.assert_no_crash(self)
+        return self.stderr
+
+    def signal(self, sig):
+        if self.popen.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self):
+        if self.popen.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.reader.join(2)
+        if self.popen.stderr:
+            self.popen.stderr.close()
+
+
+class RecordingProxy:
+    """A TCP proxy on 127.0.0.1:0 in front of a server: it records every byte both ways, and can
+    cut the connection after N client-to-server bytes or flip one bit of that stream."""
+
+    def __init__(self, target_port, target_host="127.0.0.1", cut_after=None, flip_at=None):
+        self.target = (target_host, target_port)
+        self.cut_after = cut_after
+        self.flip_at = flip_at
+        self.c2s = bytearray()
+        self.s2c = bytearray()
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.cut_done = threading.Event()
+        self.stopping = threading.Event()
+        self.sockets = []
+        self.threads = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self._spawn(self._accept_loop)
+
+    def _spawn(self, target, *args):
+        t = threading.Thread(target=target, args=args, daemon=True)
+        self.threads.append(t)
+        t.start()
+
+    def _accept_loop(self):
+        while not self.stopping.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            upstream = socket.create_connection(self.target, timeout=10)
+            upstream.settimeout(None)
+            with self.lock:
+                self.connections += 1
+                self.sockets += [client, upstream]
+            self._spawn(self._pump, client, upstream, self.c2s, True)
+            self._spawn(self._pump, upstream, client, self.s2c, False)
+
+    def _pump(self, src, dst, record, client_to_server):
+        count = 0
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            if client_to_server and self.flip_at is not None and \
+                    count <= self.flip_at < count + len(data):
+                changed = bytearray(data)
+                changed[self.flip_at - count] ^= 0x10
+                data = bytes(changed)
+            cut = client_to_server and self.cut_after is not None and \
+                count + len(data) >= self.cut_after
+            if cut:
+                data = data[:self.cut_after - count]
+            with self.lock:
+                record.extend(data)
+            count += len(data)
+            try:
+                dst.sendall(data)
+            except OSError:
+                break
+            if cut:
+                # A clean end towards the server (FIN, not a reset, so it reads all it got)
+                # and the client is cut off. The other pump keeps reading the server until its
+                # end, so the proxy never resets the server's side.
+                self._shutdown(dst, socket.SHUT_WR)
+                self._shutdown(src, socket.SHUT_RDWR)
+                self.cut_done.set()
+                return
+        self._shutdown(dst, socket.SHUT_WR)
+
+    @staticmethod
+    def _shutdown(sock, how):
+        try:
+            sock.shutdown(how)
+        except OSError:
+            pass
+
+    def recorded(self):
+        with self.lock:
+            return bytes(self.c2s), bytes(self.s2c)
+
+    def close(self):
+        self.stopping.set()
+        self.listener.close()
+        with self.lock:
+            sockets = list(self.sockets)
+        for s in sockets:
+            self._shutdown(s, socket.SHUT_RDWR)
+        for t in self.threads:
+            t.join(5)
+        for s in sockets:
+            s.close()
+
+
+class SessionTestCase(CryptochatTestCase):
+    """Runs servers and clients with 2048-bit keys made once per class, each side with its own
+    configuration folder."""
+
+    KEY_NAMES = ("server", "client", "other")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not BINARY or not os.access(BINARY, os.X_OK):
+            return  # setUp reports it as a failure
+        cls.key_dir = tempfile.mkdtemp(prefix="cryptochat-e2e-keys-")
+        cls.addClassCleanup(shutil.rmtree, cls.key_dir, ignore_errors=True)
+        cls.fingerprints = {}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": cls.key_dir,
+               "XDG_CONFIG_HOME": os.path.join(cls.key_dir, "config"), "LC_ALL": "C.UTF-8"}
+        for name in cls.KEY_NAMES:
+            proc = subprocess.run(
+                [BINARY, "keygen", "--bits", "2048", "--out", os.path.join(cls.key_dir, name)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=env, timeout=120)
+            if proc.returncode != 0:
+                raise RuntimeError(f"keygen failed: {proc.stderr!r}")
+            m = re.search(rb"^Fingerprint: (" + FP + rb")$", proc.stdout, re.MULTILINE)
+            cls.fingerprints[name] = m.group(1).decode()
+
+    def setUp(self):
+        super().setUp()
+        self.keys = {}
+        os.mkdir(self.path("keys"))
+        for name in self.KEY_NAMES:
+            for suffix in ("", ".pub"):
+                dst = self.path("keys", name + suffix)
+                shutil.copyfile(os.path.join(self.key_dir, name + suffix), dst)
+                os.chmod(dst, 0o600 if suffix == "" else 0o644)
+            self.keys[name] = self.path("keys", name)
+        self.server_config = self.path("server-config")
+        self.client_config = self.path("client-config")
+        self.known_hosts = os.path.join(self.client_config, "cryptochat", "known_hosts")
+
+    # -- processes -------------------------------------------------------------------------
+
+    def _open(self, spec, mode):
+        """stdin/stdout: None is /dev/null, a str a file path, anything else passed as is."""
+        if spec is None:
+            return subprocess.DEVNULL
+        if isinstance(spec, str):
+            f = open(spec, mode)  # noqa: SIM115 -- closed in cleanup
+            self.addCleanup(f.close)
+            return f
+        return spec
+
+    def spawn(self, args, config, stdin=None, stdout=None, env_extra=None):
+        """Starts cryptochat with XDG_CONFIG_HOME=config; it is killed by PID in cleanup."""
+        env = dict(self.env)
+        env["XDG_CONFIG_HOME"] = config
+        if env_extra:
+            env.update(env_extra)
+        proc = Proc(self, [str(a) for a in args], env, self._open(stdin, "rb"),
+                     self._open(stdout, "wb"))
+        self.addCleanup(proc.kill)
+        return proc
+
+    def start_server(self, *args, key="server", name="srv", once=True, port=0, stdin=None,
+                     stdout=None, config=None, wait=True):
+        """Starts `serve` and waits for its listening line; sets proc.port and .fingerprint."""
+        argv = ["serve", "--port", port]
+        if once:
+            argv.append("--once")
+        if key is not None:
+            argv += ["--key", self.keys.get(key, key)]
+        if name is not None:
+            argv += ["--name", name]
+        proc = self.spawn(argv + list(args), config or self.server_config, stdin, stdout)
+        if wait:
+            m = proc.wait_for(LISTENING_RE)
+            proc.host = m.group(1).decode()
+            proc.port = int(m.group(2))
+            proc.fingerprint = m.group(4).decode()
+        return proc
+
+    def start_client(self, address, *args, key="client", name="cli", stdin=None, stdout=None,
+                     config=None, env_extra=None):
+        argv = ["connect", address]
+        if key is not None:
+            argv += ["--key", self.keys.get(key, key)]
+        if name is not None:
+            argv += ["--name", name]
+        return self.spawn(argv + list(args), config or self.client_config, stdin, stdout,
+                          env_extra)
+
+    # -- assertions ------------------------------------------------------------------------
+
+    def assert_no_crash(self, proc):
+        self.assertGreaterEqual(proc.returncode, 0,
+                                f"killed by signal {-proc.returncode}: {proc.describe()}")
+        for marker in CRASH_MARKERS:
+            self.assertNotIn(marker, proc.stderr, proc.describe())
+
+    def assert_same_file(self, expected_path, got_path):
+        exp, got = os.path.getsize(expected_path), os.path.getsize(got_path)
+        self.assertEqual(got, exp, f"{got_path} has {got} bytes, {expected_path} has {exp}")
+        self.assertEqual(sha256_file(got_path), sha256_file(expected_path))
+
+    def assert_strict_prefix(self, data, got):
+        self.assertLess(len(got), len(data), "all the data arrived")
+        self.assertEqual(got, data[:len(got)], "the received bytes are not a prefix of the input")
+
+    def assert_one_error_line(self, proc, *fragments):
+        err = proc.stderr.decode(errors="replace")
+        self.assertTrue(err.startswith("cryptochat: error: "), err)
+        self.assertEqual(err.count("\n"), 1, f"more than one line: {err!r}")
+        for fragment in fragments:
+            self.assertIn(fragment, err)
+        return err
+
+    def wait_file(self, path, predicate, timeout=START_TIMEOUT, what="the expected content"):
+        deadline = time.monotonic() + timeout
+        while True:
+            data = read_bytes(path) if os.path.exists(path) else b""
+            if predicate(data):
+                return data
+            if time.monotonic() > deadline:
+                self.fail(f"{path} never held {what}; it has {data[:200]!r}")
+            time.sleep(0.02)
+
+    def random_file(self, name, size):
+        return write_bytes(self.path(name), os.urandom(size))
+
+    def pipe(self):
+        """A pipe whose write end the test keeps (a stdin that stays open)."""
+        r, w = os.pipe()
+        self.addCleanup(self._close_fd, w)
+        self.addCleanup(self._close_fd, r)
+        return r, w
+
+    @staticmethod
+    def _close_fd(fd):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+    def transfer(self, server_in, client_in, server_args=(), client_args=(), address=None):
+        """One --once session; returns (server, client, server_out, client_out) after both
+        ended with 0."""
+        s_out, c_out = self.path("server.out"), self.path("client.out")
+        server = self.start_server(*server_args, stdin=server_in, stdout=s_out)
+        client = self.start_client(address or f"127.0.0.1:{server.port}", *client_args,
+                                   stdin=client_in, stdout=c_out)
+        client.finish(0)
+        server.finish(0)
+        return server, client, s_out, c_out
+
+
+class PtyProc:
+    """Collects what a process writes to the master side of a pseudo-terminal."""
+
+    def __init__(self, test):
+        self.master, self.slave = os.openpty()
+        self.output = bytearray()
+        self.lock = threading.Lock()
+        test.addCleanup(self._close)  # runs after the process was killed (cleanups are LIFO)
+        self.thread = None
+
+    def start_reading(self):
+        os.close(self.slave)
+        self.slave = None
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while True:
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:  # EIO once no process holds the slave side
+                return
+            if not data:
+                return
+            with self.lock:
+                self.output.extend(data)
+
+    def type(self, text):
+        os.write(self.master, text)
+
+    def text(self):
+        with self.lock:
+            return bytes(self.output)
+
+    def _close(self):
+        if self.thread:
+            self.thread.join(5)
+        for fd in (self.master, self.slave):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+class DataPathTest(SessionTestCase):
+
+    def test_client_to_server_5mib_byte_exact(self):
+        data = self.random_file("in.bin", 5 * MIB)
+        server, client, s_out, c_out = self.transfer(None, data)
+        self.assert_same_file(data, s_out)
+        self.assertEqual(read_bytes(c_out), b"")
+        m = server.wait_for(JOINED_RE)
+        self.assertEqual(m.group(1).decode(), self.fingerprints["client"])
+        self.assertTrue(m.group(2).startswith(b"127.0.0.1:"), m.group(0))
+        self.assertEqual(client.wait_for(CONNECTED_RE).group(1).decode(),
+                         self.fingerprints["server"])
+
+    def test_server_to_client_5mib_byte_exact(self):
+        data = self.random_file("in.bin", 5 * MIB)
+        _, _, s_out, c_out = self.transfer(data, None)
+        self.assert_same_file(data, c_out)
+        self.assertEqual(read_bytes(s_out), b"")
+
+    def test_both_directions_at_once(self):
+        up = self.random_file("up.bin", 3 * MIB + 12345)
+        down = self.random_file("down.bin", 4 * MIB + 777)
+        _, _, s_out, c_out = self.transfer(down, up)
+        self.assert_same_file(up, s_out)
+        self.assert_same_file(down, c_out)
+
+    def test_empty_input_both_ways(self):
+        empty = write_bytes(self.path("empty"), b"")
+        for name, server_in, client_in in (("files", empty, empty), ("devnull", None, None)):
+            with self.subTest(name):
+                _, _, s_out, c_out = self.transfer(server_in, client_in)
+                self.assertEqual(read_bytes(s_out), b"")
+                self.assertEqual(read_bytes(c_out), b"")
+
+    def test_small_and_odd_sizes(self):
+        # Around the 64 KiB record size, and bytes a line-oriented path would mangle.
+        for size in (1, 65535, 65536, 65537, 3 * 65535 + 1):
+            with self.subTest(size=size):
+                data = self.random_file("in.bin", size)
+                _, _, s_out, _ = self.transfer(None, data)
+                self.assert_same_file(data, s_out)
+        data = write_bytes(self.path("crlf"), b"a\r\nsair\n/quit\n\x00\xff no newline")
+        _, _, s_out, c_out = self.transfer(data, data)
+        self.assertEqual(read_bytes(s_out), read_bytes(data))
+        self.assertEqual(read_bytes(c_out), read_bytes(data))
+
+    @unittest.skipUnless(have_ipv6_loopback(), "no IPv6 loopback (::1)")
+    def test_ipv6_loopback(self):
+        up = self.random_file("up.bin", 256 * 1024)
+        down = self.random_file("down.bin", 128 * 1024)
+        s_out, c_out = self.path("server.out"), self.path("client.out")
+        server = self.start_server(stdin=down, stdout=s_out)
+        self.assertEqual(server.host, "[::]")
+        address = f"[::1]:{server.port}"
+        client = self.start_client(address, stdin=up, stdout=c_out)
+        client.finish(0)
+        server.finish(0)
+        self.assert_same_file(up, s_out)
+        self.assert_same_file(down, c_out)
+        self.assertIn(b"first contact with " + address.encode(), client.stderr)
+        self.assertIn(b"joined from [::1]:", server.stderr)
+        self.assertIn(f"{address} {server.fingerprint}\n", read_bytes(self.known_hosts).decode())
+
+    def test_bind_ipv4_loopback(self):
+        up = self.random_file("up.bin", 300 * 1024)
+        s_out = self.path("server.out")
+        server = self.start_server("--bind", "127.0.0.1", stdout=s_out)
+        self.assertEqual(server.host, "127.0.0.1")
+        if have_ipv6_loopback():
+            # Bound to IPv4 only: nothing answers on ::1 at that port.
+            refused = self.start_client(f"[::1]:{server.port}", stdin=up)
+            refused.finish(1, timeout=10)
+            self.assertFalse(os.path.exists(self.known_hosts))
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=up)
+        client.finish(0)
+        server.finish(0)
+        self.assert_same_file(up, s_out)
+
+    def test_closed_port_fails_fast(self):
+        port = closed_port()
+        start = time.monotonic()
+        client = self.start_client(f"127.0.0.1:{port}", stdin=self.random_file("in", 10))
+        client.finish(1, timeout=10)
+        elapsed = time.monotonic() - start
+        self.assertLess(elapsed, 2.0, client.describe())
+        self.assert_one_error_line(client, str(port))
+        self.assertFalse(os.path.exists(self.known_hosts))
+
+    def test_server_without_once_serves_clients_one_after_the_other(self):
+        first = self.random_file("first.bin", 700 * 1024)
+        second = self.random_file("second.bin", 900 * 1024)
+        s_out = self.path("server.out")
+        server = self.start_server(once=False, stdout=s_out)
+        address = f"127.0.0.1:{server.port}"
+        one = self.start_client(address, stdin=first)
+        one.finish(0)
+        self.wait_file(s_out, lambda d: len(d) >= os.path.getsize(first), what="the first data")
+        two = self.start_client(address, key="other", name="second", stdin=second)
+        err = two.finish(0)
+        self.assertNotIn(b"first contact", err)  # the first client recorded the server already
+        self.assertEqual(read_bytes(s_out), read_bytes(first) + read_bytes(second))
+        self.assertIsNone(server.popen.poll(), "the server ended after its clients")
+        server.signal(signal.SIGTERM)
+        err = server.finish(0, timeout=10)
+        self.assertEqual(err.count(b" joined from "), 2, err)
+        self.assertEqual(err.count(b") left"), 2, err)
+
+    def test_stalled_and_garbage_connections_do_not_stop_the_server(self):
+        data = self.random_file("in.bin", 200 * 1024)
+        s_out = self.path("server.out")
+        server = self.start_server("--handshake-timeout", "0.5", stdout=s_out)
+        silent = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        self.addCleanup(silent.close)
+        server.wait_for(re.compile(rb"^cryptochat: 127\.0\.0\.1:\d+: "), timeout=10)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as junk:
+            junk.sendall(b"GET / HTTP/1.0\r\n\r\n" + os.urandom(3000))
+            junk.shutdown(socket.SHUT_WR)
+            try:
+                while junk.recv(4096):
+                    pass
+            except OSError:
+                pass
+        # With --once the failed handshakes were not sessions: a real client is still served.
+        self.assertIsNone(server.popen.poll(), server.describe())
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=data)
+        client.finish(0)
+        server.finish(0)
+        self.assert_same_file(data, s_out)
+        self.assertEqual(server.stderr.count(b" joined from "), 1, server.stderr)
+
+    def test_sigterm_to_serve_once_mid_session(self):
+        s_in_r, s_in_w = self.pipe()
+        c_in_r, c_in_w = self.pipe()
+        s_out, c_out = self.path("server.out"), self.path("client.out")
+        server = self.start_server(stdin=s_in_r, stdout=s_out)
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=c_in_r, stdout=c_out)
+        os.close(s_in_r)
+        os.close(c_in_r)
+        server.wait_for(JOINED_RE)
+        os.write(c_in_w, b"before the signal\n")
+        os.write(s_in_w, b"from the server\n")
+        self.wait_file(s_out, lambda d: d == b"before the signal\n", what="the client's line")
+        self.wait_file(c_out, lambda d: d == b"from the server\n", what="the server's line")
+        start = time.monotonic()
+        server.signal(signal.SIGTERM)
+        # Both end in order while their standard inputs are still open.
+        server.finish(0, timeout=10)
+        client.finish(0, timeout=10)
+        self.assertLess(time.monotonic() - start, 4.0, "the session waited for a timeout")
+        self.assertEqual(read_bytes(s_out), b"before the signal\n")
+        self.assertEqual(read_bytes(c_out), b"from the server\n")
+
+
+class IdentityFileTest(SessionTestCase):
+
+    def test_key_made_on_first_use(self):
+        data = self.random_file("in.bin", 100 * 1024)
+        s_out = self.path("server.out")
+        server = self.start_server(stdout=s_out)
+        client = self.start_client(f"127.0.0.1:{server.port}", key=None, stdin=data)
+        err = client.finish(0, timeout=90)
+        self.assertIn(b"no identity yet: making", err)
+        identity = os.path.join(self.client_config, "cryptochat", "identity")
+        self.assertTrue(os.path.isfile(identity))
+        self.assertEqual(mode_of(identity), 0o600)
+        self.assertTrue(os.path.isfile(identity + ".pub"))
+        server.finish(0)
+        self.assert_same_file(data, s_out)
+        # The key the server saw is the one now on disk, and it is used again next time.
+        joined_fp = server.wait_for(JOINED_RE).group(1).decode()
+        show = subprocess.run([BINARY, "keygen", "--show", identity], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=self.env, timeout=30)
+        self.assertEqual(show.returncode, 0, show.stderr)
+        self.assertIn(joined_fp, show.stdout.decode())
+        self.assertIn(b" 3072 ", b" " + show.stdout)
+
+        server2 = self.start_server(stdout=self.path("server2.out"))
+        client2 = self.start_client(f"127.0.0.1:{server2.port}", key=None, stdin=data)
+        self.assertNotIn(b"no identity yet", client2.finish(0))
+        server2.finish(0)
+        self.assertEqual(server2.wait_for(JOINED_RE).group(1).decode(), joined_fp)
+
+    def test_world_readable_key_refused(self):
+        os.chmod(self.keys["server"], 0o644)
+        server = self.start_server(wait=False)
+        server.finish(1, timeout=15)
+        self.assert_one_error_line(server, "0644", self.keys["server"])
+        self.assertNotIn(b"listening", server.stderr)
+
+        os.chmod(self.keys["server"], 0o600)
+        good = self.start_server(stdout=self.path("server.out"))
+        os.chmod(self.keys["client"], 0o644)
+        client = self.start_client(f"127.0.0.1:{good.port}", stdin=self.random_file("in", 10))
+        client.finish(1, timeout=15)
+        self.assert_one_error_line(client, "0644", self.keys["client"])
+        self.assertFalse(os.path.exists(self.known_hosts))
+        good.signal(signal.SIGTERM)
+        good.finish(0, timeout=10)
+        self.assertEqual(read_bytes(self.path("server.out")), b"")
+
+
+class WireTest(SessionTestCase):
+    """Through a proxy that sees (and can damage) every byte on the wire."""
+
+    def proxy(self, server, **kwargs):
+        proxy = RecordingProxy(server.port, **kwargs)
+        self.addCleanup(proxy.close)
+        return proxy
+
+    def test_known_plaintext_never_on_the_wire(self):
+        text = MARKER * (64 * 1024 // len(MARKER) + 1)
+        up = write_bytes(self.path("up.txt"), text)
+        down = write_bytes(self.path("down.txt"), b"the server's copy:\n" + text)
+        s_out, c_out = self.path("server.out"), self.path("client.out")
+        server = self.start_server(stdin=down, stdout=s_out)
+        proxy = self.proxy(server)
+        client = self.start_client(f"127.0.0.1:{proxy.port}", stdin=up, stdout=c_out)
+        client.finish(0)
+        server.finish(0)
+        self.assert_same_file(up, s_out)
+        self.assert_same_file(down, c_out)
+        c2s, s2c = proxy.recorded()
+        self.assertEqual(proxy.connections, 1)
+        self.assertGreater(len(c2s), len(text))
+        self.assertGreater(len(s2c), len(text))
+        for direction, wire in (("client to server", c2s), ("server to client", s2c)):
+            with self.subTest(direction):
+                self.assertNotIn(b"SECRET-PLAINTEXT-MARKER", wire)
+                self.assertNotIn(b"PLAINTEXT", wire)
+
+    def test_cut_connection_is_reported_truncated(self):
+        data = self.random_file("in.bin", 5 * MIB)
+        s_out = self.path("server.out")
+        server = self.start_server(stdout=s_out)
+        proxy = self.proxy(server, cut_after=MIB)
+        client = self.start_client(f"127.0.0.1:{proxy.port}", stdin=data)
+        self.assertTrue(proxy.cut_done.wait(RUN_TIMEOUT), "the proxy never cut")
+        self.assertNotEqual(server.wait(RUN_TIMEOUT), 0, server.describe())
+        self.assert_no_crash(server)
+        self.assertIn(b"truncated", server.stderr)
+        # The client cannot claim success: the server never confirmed its data.
+        self.assertNotEqual(client.wait(RUN_TIMEOUT), 0, client.describe())
+        self.assert_no_crash(client)
+        self.assert_strict_prefix(read_bytes(data), read_bytes(s_out))
+
+    def test_flipped_bit_is_detected_as_tampering(self):
+        data = self.random_file("in.bin", 1 * MIB)
+        s_out = self.path("server.out")
+        server = self.start_server(stdout=s_out)
+        proxy = self.proxy(server, flip_at=100000)
+        client = self.start_client(f"127.0.0.1:{proxy.port}", stdin=data)
+        server.finish(1)
+        self.assertIn(b"tamper", server.stderr)
+        self.assertNotEqual(client.wait(RUN_TIMEOUT), 0, client.describe())
+        self.assert_no_crash(client)
+        got = read_bytes(s_out)
+        self.assert_strict_prefix(read_bytes(data), got)
+        self.assertLess(len(got), 100000)
+
+
+class TerminalTest(SessionTestCase):
+    """Chat typed at a pseudo-terminal: lines are messages and a quit word ends the chat."""
+
+    def test_client_types_hello_then_sair(self):
+        s_in_r, s_in_w = self.pipe()
+        s_out = self.path("server.out")
+        server = self.start_server(stdin=s_in_r, stdout=s_out)
+        os.close(s_in_r)
+        tty = PtyProc(self)
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=tty.slave,
+                                   stdout=tty.slave)
+        tty.start_reading()
+        client.wait_for(CONNECTED_RE)
+        server.wait_for(JOINED_RE)
+        tty.type(b"hello\n")
+        self.wait_file(s_out, lambda d: d == b"hello\n", what="hello")
+        # A line from the server is shown on the client's terminal with the server's name.
+        os.write(s_in_w, b"hi from the server\n")
+        deadline = time.monotonic() + START_TIMEOUT
+        while b"srv: hi from the server" not in tty.text() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertIn(b"srv: hi from the server", tty.text())
+        tty.type(b"sair\n")
+        tty.type(b"typed after the quit word\n")
+        client.finish(0, timeout=10)
+        server.finish(0, timeout=10)
+        self.assertEqual(read_bytes(s_out), b"hello\n")
+        self.assertIn(b"ended the chat", server.stderr)
+
+    def test_server_types_quit(self):
+        c_in_r, c_in_w = self.pipe()
+        c_out = self.path("client.out")
+        tty = PtyProc(self)
+        server = self.start_server(once=False, stdin=tty.slave, stdout=tty.slave)
+        tty.start_reading()
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=c_in_r, stdout=c_out)
+        os.close(c_in_r)
+        server.wait_for(JOINED_RE)
+        client.wait_for(CONNECTED_RE)
+        tty.type(b"a message\n")
+        self.wait_file(c_out, lambda d: d == b"a message\n", what="the typed line")
+        tty.type(b"/quit\n")
+        client.finish(0, timeout=10)
+        # The server's own user quit, so it stops even without --once.
+        server.finish(0, timeout=10)
+        self.assertEqual(read_bytes(c_out), b"a message\n")
+        self.assertIn(b"ended the chat", client.stderr)
+
+
+if __name__ == "__main__":
+    main()

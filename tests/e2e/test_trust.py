@@ -1,0 +1,272 @@
+"""End-to-end tests of who trusts whom: the client's known_hosts, --peer-fingerprint pins and the
+server's --authorized-keys. Real server and client processes on loopback, ephemeral ports.
+
+The process helpers (2048-bit keys made once per class, one configuration folder per side,
+stderr collected line by line, kill by PID in cleanup) come from test_chat.py.
+
+Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_trust.py
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import main  # noqa: E402
+from test_chat import (  # noqa: E402
+    CONNECTED_RE, JOINED_RE, SessionTestCase, mode_of, read_bytes, write_bytes)
+
+
+
+class TrustTestCase(SessionTestCase):
+
+    def client_data(self, name="in.txt", text=None):
+        return write_bytes(self.path(name), text if text is not None else
+                           (f"data from {name}\n" * 50).encode())
+
+    def known_hosts_text(self):
+        return read_bytes(self.known_hosts).decode()
+
+    def stop(self, server):
+        server.signal(signal.SIGTERM)
+        return server.finish(0, timeout=10)
+
+
+class KnownHostsTest(TrustTestCase):
+
+    def test_first_contact_recorded_then_silent_match(self):
+        s_out = self.path("server.out")
+        server = self.start_server(once=False, stdout=s_out)
+        address = f"127.0.0.1:{server.port}"
+        first = self.client_data("first")
+        one = self.start_client(address, stdin=first)
+        err = one.finish(0)
+        self.assertIn(f"first contact with {address}".encode(), err)
+        self.assertIn(server.fingerprint.encode(), err)
+        self.assertEqual(self.known_hosts_text(), f"{address} {server.fingerprint}\n")
+        self.assertEqual(mode_of(self.known_hosts), 0o600)
+        self.assertEqual(one.wait_for(CONNECTED_RE).group(1).decode(), server.fingerprint)
+
+        # The second time: the key matches, nothing is said about it and nothing is rewritten.
+        before = os.stat(self.known_hosts)
+        second = self.client_data("second")
+        two = self.start_client(address, stdin=second)
+        err = two.finish(0)
+        self.assertNotIn(b"first contact", err)
+        self.assertNotIn(b"CHANGED", err)
+        self.assertEqual([l for l in err.splitlines() if not CONNECTED_RE.search(l)], [], err)
+        self.assertEqual(self.known_hosts_text(), f"{address} {server.fingerprint}\n")
+        self.assertEqual(os.stat(self.known_hosts).st_mtime_ns, before.st_mtime_ns)
+        self.stop(server)
+        self.assertEqual(read_bytes(s_out), read_bytes(first) + read_bytes(second))
+
+    def test_address_is_the_key_as_typed(self):
+        # "localhost:PORT" and "127.0.0.1:PORT" are separate entries, each a first contact.
+        server = self.start_server(once=False, stdout=self.path("server.out"))
+        for address in (f"127.0.0.1:{server.port}", f"localhost:{server.port}"):
+            with self.subTest(address):
+                client = self.start_client(address, stdin=self.client_data())
+                self.assertIn(f"first contact with {address}".encode(), client.finish(0))
+        lines = sorted(self.known_hosts_text().splitlines())
+        self.assertEqual(lines, sorted([f"127.0.0.1:{server.port} {server.fingerprint}",
+                                        f"localhost:{server.port} {server.fingerprint}"]))
+        self.stop(server)
+
+    def test_changed_server_key_is_refused(self):
+        server = self.start_server(once=False, stdout=self.path("old.out"))
+        port = server.port
+        address = f"127.0.0.1:{port}"
+        self.start_client(address, stdin=self.client_data()).finish(0)
+        self.stop(server)
+        recorded = self.known_hosts_text()
+
+        # Another key answers on the same address.
+        s_out = self.path("server.out")
+        impostor = self.start_server(key="other", port=port, stdout=s_out)
+        self.assertEqual(impostor.port, port)
+        self.assertNotEqual(impostor.fingerprint, server.fingerprint)
+        client = self.start_client(address, stdin=self.client_data(text=b"secret data\n"),
+                                   stdout=self.path("client.out"))
+        err = client.finish(3).decode()
+        self.assertIn("REMOTE HOST IDENTIFICATION HAS CHANGED", err)
+        self.assertIn(server.fingerprint, err)     # what was expected
+        self.assertIn(impostor.fingerprint, err)   # what was presented
+        self.assertIn(address, err)
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertTrue(err.startswith("cryptochat: error: "), err)
+        self.assertEqual(self.known_hosts_text(), recorded, "known_hosts was changed")
+        self.assertEqual(read_bytes(self.path("client.out")), b"")
+        # The failed handshake is not a session: even with --once the server goes on waiting.
+        self.assertIsNone(impostor.popen.poll(), impostor.describe())
+        self.stop(impostor)
+        self.assertEqual(read_bytes(s_out), b"", "data reached the server anyway")
+        self.assertNotIn(b"joined", impostor.stderr)
+
+
+class PeerFingerprintTest(TrustTestCase):
+
+    def test_right_pin_works_without_known_hosts(self):
+        s_out = self.path("server.out")
+        data = self.client_data()
+        server = self.start_server(stdout=s_out)
+        client = self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint",
+                                   self.fingerprints["server"], stdin=data)
+        err = client.finish(0)
+        server.finish(0)
+        self.assertNotIn(b"first contact", err)
+        self.assertEqual(read_bytes(s_out), read_bytes(data))
+        self.assertFalse(os.path.exists(self.known_hosts), "known_hosts was written")
+
+    def test_right_pin_wins_over_a_different_known_hosts_entry(self):
+        server = self.start_server(stdout=self.path("server.out"))
+        address = f"127.0.0.1:{server.port}"
+        os.makedirs(os.path.dirname(self.known_hosts), mode=0o700)
+        entry = f"{address} {self.fingerprints['other']}\n"
+        write_bytes(self.known_hosts, entry.encode())
+        os.chmod(self.known_hosts, 0o600)
+        client = self.start_client(address, "--peer-fingerprint", self.fingerprints["server"],
+                                   stdin=self.client_data())
+        client.finish(0)
+        server.finish(0)
+        self.assertEqual(self.known_hosts_text(), entry)
+
+    def test_wrong_pin_refused(self):
+        s_out = self.path("server.out")
+        server = self.start_server(stdout=s_out)
+        client = self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint",
+                                   self.fingerprints["other"], stdin=self.client_data())
+        err = client.finish(3).decode()
+        self.assertTrue(err.startswith("cryptochat: error: "), err)
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn(self.fingerprints["server"], err)
+        self.assertIn(self.fingerprints["other"], err)
+        self.assertFalse(os.path.exists(self.known_hosts))
+        self.stop(server)
+        self.assertEqual(read_bytes(s_out), b"")
+
+    def test_empty_pin_is_a_usage_error(self):
+        # An explicitly given but empty pin (e.g. --peer-fingerprint "$UNSET_VARIABLE") must not
+        # silently fall back to trust on first use.
+        server = self.start_server(stdout=self.path("server.out"))
+        client = self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint", "",
+                                   stdin=self.client_data())
+        client.wait(timeout=15)
+        if client.returncode == 0:
+            server.finish(0)
+        else:
+            self.stop(server)
+        self.assertEqual(client.returncode, 2, client.describe())
+        self.assertFalse(os.path.exists(self.known_hosts), "known_hosts was written")
+        self.assertNotIn(b"joined", server.stderr)
+
+    def test_malformed_pin_is_a_usage_error(self):
+        server = self.start_server(stdout=self.path("server.out"))
+        good = self.fingerprints["server"]
+        for bad in ("SHA256:abc", good[:-1], good + "A", "sha256:" + good[7:], good[7:],
+                    "MD5:" + good[7:], good[:-1] + "!", " " + good):
+            with self.subTest(bad=bad):
+                client = self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint",
+                                           bad, stdin=self.client_data())
+                err = client.finish(2, timeout=10)
+                self.assertLessEqual(len(err.splitlines()), 2, err)
+                self.assertFalse(os.path.exists(self.known_hosts))
+        # None of them reached the server.
+        self.assertNotIn(b"joined", server.stderr)
+        self.stop(server)
+
+
+class AuthorizedKeysTest(TrustTestCase):
+
+    def authorized(self, text):
+        path = write_bytes(self.path("authorized_keys"), text.encode())
+        os.chmod(path, 0o644)
+        return path
+
+    def test_client_public_key_pem_admitted(self):
+        pem = read_bytes(self.keys["client"] + ".pub").decode()
+        keys = self.authorized(f"# the client\n{pem}\n# and a fingerprint\n"
+                               f"{self.fingerprints['other']}\n")
+        data = self.client_data()
+        s_out = self.path("server.out")
+        server = self.start_server("--authorized-keys", keys, stdout=s_out)
+        server.wait_for(b"admitting only the 2 keys in " + keys.encode())
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=data)
+        client.finish(0)
+        server.finish(0)
+        self.assertEqual(read_bytes(s_out), read_bytes(data))
+        self.assertEqual(server.wait_for(JOINED_RE).group(1).decode(),
+                         self.fingerprints["client"])
+
+    def test_other_key_refused_and_server_continues(self):
+        keys = self.authorized(f"# only the other key\n\n{self.fingerprints['other']}\n")
+        s_out = self.path("server.out")
+        server = self.start_server("--authorized-keys", keys, stdout=s_out)
+        address = f"127.0.0.1:{server.port}"
+        refused = self.start_client(address, stdin=self.client_data(text=b"not for you\n"),
+                                    stdout=self.path("refused.out"))
+        err = refused.finish(3, timeout=15).decode()
+        # A first-contact note may come first (the server did prove its key); the error is last.
+        last = err.splitlines()[-1]
+        self.assertTrue(last.startswith("cryptochat: error: "), err)
+        self.assertIn("refused", last)
+        self.assertEqual(read_bytes(self.path("refused.out")), b"")
+        # The server names the key it refused and keeps waiting, --once notwithstanding.
+        server.wait_for(re.compile(re.escape(self.fingerprints["client"]).encode()))
+        self.assertIsNone(server.popen.poll(), server.describe())
+        self.assertEqual(read_bytes(s_out), b"")
+
+        data = self.client_data("admitted", text=b"for the server\n")
+        admitted = self.start_client(address, key="other", name="friend", stdin=data)
+        admitted.finish(0)
+        server.finish(0)
+        self.assertEqual(read_bytes(s_out), b"for the server\n")
+        self.assertEqual(server.wait_for(JOINED_RE).group(1).decode(),
+                         self.fingerprints["other"])
+        self.assertEqual(server.stderr.count(b" joined from "), 1, server.stderr)
+
+    def test_refused_without_once_then_next_client_served(self):
+        pem = read_bytes(self.keys["other"] + ".pub").decode()
+        keys = self.authorized(pem)
+        s_out = self.path("server.out")
+        server = self.start_server("--authorized-keys", keys, once=False, stdout=s_out)
+        address = f"127.0.0.1:{server.port}"
+        self.assertIn(b"refused",
+                      self.start_client(address, stdin=self.client_data()).finish(3, timeout=15))
+        self.start_client(address, key="other", stdin=self.client_data("ok")).finish(0)
+        self.assertIn(b"refused",
+                      self.start_client(address, stdin=self.client_data()).finish(3, timeout=15))
+        self.assertEqual(read_bytes(s_out), read_bytes(self.path("ok")))
+        self.stop(server)
+
+    def test_empty_authorized_keys_argument_does_not_admit_everyone(self):
+        # --authorized-keys "" (say, an unset variable) asks for an allow list; it must not end
+        # up as no list at all.
+        server = self.start_server("--authorized-keys", "", stdout=self.path("server.out"),
+                                   wait=False)
+        try:
+            rc = server.popen.wait(3)
+        except subprocess.TimeoutExpired:  # still running: see whether it admits anyone
+            rc = None
+        if rc is None:
+            m = server.wait_for(re.compile(rb"listening on \S+:(\d+) "))
+            client = self.start_client(f"127.0.0.1:{int(m.group(1))}", stdin=self.client_data())
+            client.wait(timeout=15)
+            self.fail(f"serve --authorized-keys '' kept running and the client exited "
+                      f"{client.returncode}: {server.describe()}\n{client.describe()}")
+        self.assertIn(rc, (1, 2), server.describe())
+        self.assertNotIn(b"listening", server.stderr)
+
+    def test_missing_authorized_keys_file(self):
+        missing = self.path("no-such-file")
+        server = self.start_server("--authorized-keys", missing, wait=False)
+        err = server.finish(1, timeout=15).decode()
+        self.assertTrue(err.startswith("cryptochat: error: "), err)
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn(missing, err)
+        self.assertNotIn("listening", err)
+
+
+if __name__ == "__main__":
+    main()
