@@ -486,6 +486,22 @@ class DataPathTest(SessionTestCase):
         self.assertEqual(client.wait_for(CONNECTED_RE).group(1).decode(),
                          self.fingerprints["server"])
 
+    def test_a_write_error_at_the_receiver_fails_both_sides(self):
+        # /dev/full: every write fails with ENOSPC. Nothing may be reported as delivered.
+        if not os.path.exists("/dev/full"):
+            self.skipTest("no /dev/full")
+        data = self.random_file("in.bin", 1 * MIB)
+        server = self.start_server(stdin=None, stdout="/dev/full")
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=data)
+        client.wait()
+        server.wait()
+        self.assertEqual(server.returncode, 1, server.describe())
+        self.assertIn(b"No space left on device", server.stderr)
+        self.assertEqual(client.returncode, 1, client.describe())
+        self.assertIn(b"could not write the data out", client.stderr)
+        self.assert_no_crash(server)
+        self.assert_no_crash(client)
+
     def test_server_to_client_5mib_byte_exact(self):
         data = self.random_file("in.bin", 5 * MIB)
         _, _, s_out, c_out = self.transfer(data, None)
