@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <cerrno>
 
+#include "crypto/handshake_error.hpp"
 #include "net/net_error.hpp"
 #include "util/error.hpp"
 #include "util/signals.hpp"
@@ -70,6 +71,12 @@ crypto::Established drive(Connection& conn, Handshake& handshake, const Identity
   } catch (const Error& e) {
     send_alert_now(conn, e, is_server);
     throw;
+  } catch (const std::exception& e) {
+    // A library error on the peer's bytes must end this handshake only, as any other failure
+    // does: it becomes a HandshakeError, so a server goes on serving.
+    const crypto::HandshakeError error(fmt::format("handshake failed: {}", e.what()));
+    send_alert_now(conn, error, is_server);
+    throw error;
   }
 }
 

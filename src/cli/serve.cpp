@@ -99,10 +99,11 @@ void serve(const ServeOptions& opts, const Console& console) {
     chat::SessionResult result;
     try {
       result = chat::StreamSession(conn, std::move(*established), io, console, stop.fd()).run();
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       if (opts.once) {
         throw;
       }
+      // One peer's failure ends its session only.
       console.warn("{} ({}): {}", peer_name, conn.peer(), e.what());
       continue;
     }

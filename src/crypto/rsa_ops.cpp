@@ -25,7 +25,13 @@ Botan::secure_vector<std::uint8_t> oaep_decrypt_or_random(const PrivateKey& key,
   if (ciphertext.size() != (key.bits() + 7) / 8) {
     return rng.random_vec(secret_size);
   }
-  return dec.decrypt_or_random(ciphertext.data(), ciphertext.size(), secret_size, rng);
+  try {
+    return dec.decrypt_or_random(ciphertext.data(), ciphertext.size(), secret_size, rng);
+  } catch (const std::exception&) {
+    // Botan refuses a ciphertext whose value is not below the modulus by throwing: that is a
+    // public property of the ciphertext, and it gets the same answer as every other failure.
+    return rng.random_vec(secret_size);
+  }
 }
 
 wire::Bytes pss_sign(const PrivateKey& key, std::span<const std::uint8_t> message,
@@ -36,6 +42,11 @@ wire::Bytes pss_sign(const PrivateKey& key, std::span<const std::uint8_t> messag
 
 bool pss_verify(const PublicKey& key, std::span<const std::uint8_t> message,
                 std::span<const std::uint8_t> signature) {
+  // RFC 8017, 8.1.2 step 1: a signature has exactly the modulus's length. Botan accepts
+  // leading zero bytes; refusing them keeps signatures unmalleable.
+  if (signature.size() != (key.bits() + 7) / 8) {
+    return false;
+  }
   try {
     Botan::PK_Verifier verifier(key.botan(), kPss);
     return verifier.verify_message(message.data(), message.size(), signature.data(),

@@ -112,6 +112,10 @@ TEST_CASE("OAEP decryption failures give random bytes, never an error (no paddin
   CHECK(r1 != r2);  // fresh randomness each time
   CHECK(wire::Bytes(r1.begin(), r1.end()) != secret);
 
+  // A ciphertext of the right length whose value is not below the modulus (Wycheproof's
+  // "added n to c"): Botan throws on it; the answer must still be random bytes.
+  const wire::Bytes too_large(256, 0xFF);
+  CHECK(crypto::oaep_decrypt_or_random(key, too_large, 32, rng).size() == 32);
   const wire::Bytes short_ct(10, 1);
   CHECK(crypto::oaep_decrypt_or_random(key, short_ct, 32, rng).size() == 32);
   // A message of another length (16 bytes, validly padded) is refused the same way.
