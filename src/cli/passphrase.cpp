@@ -59,9 +59,11 @@ class EchoOff {
 };
 
 Secret prompt(const std::string& text) {
+  // Echo goes off before the prompt shows: whatever is typed once the prompt is visible is
+  // never echoed (typeahead from before is discarded by TCSAFLUSH).
+  const EchoOff echo_off;
   fmt::print(stderr, "{}", text);
   static_cast<void>(std::fflush(stderr));
-  const EchoOff echo_off;
   Secret answer;
   while (true) {
     char c = 0;
