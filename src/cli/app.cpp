@@ -45,7 +45,7 @@ int run(int argc, char** argv) {
   auto* verbose_flag = app.add_flag("--verbose,-v", verbose, "Say more on stderr");
   app.add_flag("--quiet,-q", quiet, "Only errors and warnings on stderr")->excludes(verbose_flag);
 
-  std::vector<std::function<void(const Console&)>> commands;
+  std::vector<Command> commands;
   commands.push_back(add_keygen(app));
   commands.push_back(add_serve(app));
   commands.push_back(add_connect(app));

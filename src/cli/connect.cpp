@@ -10,6 +10,7 @@
 #include "cli/identity.hpp"
 #include "cli/non_empty.hpp"
 #include "cli/session_io.hpp"
+#include "cli/subcommand.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/random.hpp"
 #include "net/address.hpp"
@@ -71,7 +72,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
 
 }  // namespace
 
-std::function<void(const Console&)> add_connect(CLI::App& app) {
+Command add_connect(CLI::App& app) {
   auto opts = std::make_shared<ConnectOptions>();
   auto* cmd = app.add_subcommand("connect", "Talk to a cryptochat server, end-to-end encrypted");
   cmd->add_option("address", opts->address, "HOST:PORT; HOST is a name, IPv4 address or [IPv6]")
@@ -82,17 +83,10 @@ std::function<void(const Console&)> add_connect(CLI::App& app) {
                   "Accept only the server key with this fingerprint (known_hosts is not used)")
       ->type_name("SHA256:...")
       ->check(kNonEmpty);
-  cmd->add_option("--connect-timeout", opts->connect_timeout,
-                  "Give up when connecting and the handshake take longer than this")
-      ->capture_default_str()
-      ->type_name("SECONDS")
-      ->check(CLI::Range(0.1, 3600.0));
+  add_seconds_option(*cmd, "--connect-timeout", opts->connect_timeout,
+                     "Give up when connecting and the handshake take longer than this");
   add_identity_options(*cmd, opts->identity);
-  return [opts, cmd](const Console& console) {
-    if (cmd->parsed()) {
-      connect(*opts, console);
-    }
-  };
+  return when_parsed(cmd, opts, connect);
 }
 
 }  // namespace cryptochat::cli

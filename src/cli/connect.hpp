@@ -3,12 +3,10 @@
 
 #include <CLI/App.hpp>
 
-#include <functional>
-
-#include "util/console.hpp"
+#include "cli/subcommand.hpp"
 
 namespace cryptochat::cli {
 
-std::function<void(const Console&)> add_connect(CLI::App& app);
+Command add_connect(CLI::App& app);
 
 }  // namespace cryptochat::cli

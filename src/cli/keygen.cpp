@@ -71,7 +71,7 @@ void generate(const KeygenOptions& opts, const Console& console) {
 
 }  // namespace
 
-std::function<void(const Console&)> add_keygen(CLI::App& app) {
+Command add_keygen(CLI::App& app) {
   auto opts = std::make_shared<KeygenOptions>();
   auto* cmd =
       app.add_subcommand("keygen", "Make an RSA identity key pair, or show a key's fingerprint");
@@ -94,20 +94,17 @@ std::function<void(const Console&)> add_keygen(CLI::App& app) {
   cmd->add_option("path", opts->show_path, "With --show: the key file [default: the identity]")
       ->type_name("PATH");
 
-  return [opts, cmd](const Console& console) {
-    if (!cmd->parsed()) {
+  return when_parsed(cmd, opts, [](const KeygenOptions& options, const Console& console) {
+    if (options.show) {
+      show(options);
       return;
     }
-    if (opts->show) {
-      show(*opts);
-      return;
-    }
-    if (!opts->show_path.empty()) {
+    if (!options.show_path.empty()) {
       throw UsageError(
           "a key path is only taken with --show; use --out PATH to choose where to write");
     }
-    generate(*opts, console);
-  };
+    generate(options, console);
+  });
 }
 
 }  // namespace cryptochat::cli

@@ -3,13 +3,11 @@
 
 #include <CLI/App.hpp>
 
-#include <functional>
-
-#include "util/console.hpp"
+#include "cli/subcommand.hpp"
 
 namespace cryptochat::cli {
 
 // Registers the subcommand; the returned function runs it after a successful parse.
-std::function<void(const Console&)> add_keygen(CLI::App& app);
+Command add_keygen(CLI::App& app);
 
 }  // namespace cryptochat::cli

@@ -13,6 +13,7 @@
 #include "cli/identity.hpp"
 #include "cli/non_empty.hpp"
 #include "cli/session_io.hpp"
+#include "cli/subcommand.hpp"
 #include "crypto/random.hpp"
 #include "net/net_error.hpp"
 #include "net/socket.hpp"
@@ -120,7 +121,7 @@ void serve(const ServeOptions& opts, const Console& console) {
 
 }  // namespace
 
-std::function<void(const Console&)> add_serve(CLI::App& app) {
+Command add_serve(CLI::App& app) {
   auto opts = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "Wait for peers and talk to them, end-to-end encrypted");
   cmd->add_option("--port,-p", opts->port, "TCP port to listen on (0: any free port)")
@@ -134,17 +135,10 @@ std::function<void(const Console&)> add_serve(CLI::App& app) {
                   "Admit only the keys in FILE (public key PEM blocks and SHA256: fingerprints)")
       ->type_name("FILE")
       ->check(kNonEmpty);
-  cmd->add_option("--handshake-timeout", opts->handshake_timeout,
-                  "Drop a connection that has not finished the handshake in this many seconds")
-      ->capture_default_str()
-      ->type_name("SECONDS")
-      ->check(CLI::Range(0.1, 3600.0));
+  add_seconds_option(*cmd, "--handshake-timeout", opts->handshake_timeout,
+                     "Drop a connection that has not finished the handshake in this many seconds");
   add_identity_options(*cmd, opts->identity);
-  return [opts, cmd](const Console& console) {
-    if (cmd->parsed()) {
-      serve(*opts, console);
-    }
-  };
+  return when_parsed(cmd, opts, serve);
 }
 
 }  // namespace cryptochat::cli

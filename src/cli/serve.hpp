@@ -3,12 +3,10 @@
 
 #include <CLI/App.hpp>
 
-#include <functional>
-
-#include "util/console.hpp"
+#include "cli/subcommand.hpp"
 
 namespace cryptochat::cli {
 
-std::function<void(const Console&)> add_serve(CLI::App& app);
+Command add_serve(CLI::App& app);
 
 }  // namespace cryptochat::cli

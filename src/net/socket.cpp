@@ -25,11 +25,12 @@ bool would_block(int err) {
   throw NetError(fmt::format("connection lost: {}", errno_text(err)));
 }
 
-}  // namespace
-
-ssize_t Socket::read_some(std::span<std::uint8_t> buf) {
+// Runs one read or send: again on EINTR, -1 with errno EAGAIN when it would block, and a
+// NetError for a connection that failed.
+template <typename Io>
+ssize_t retry_io(Io io) {
   while (true) {
-    const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    const ssize_t n = io();
     if (n >= 0) {
       return n;
     }
@@ -45,24 +46,16 @@ ssize_t Socket::read_some(std::span<std::uint8_t> buf) {
   }
 }
 
+}  // namespace
+
+ssize_t Socket::read_some(std::span<std::uint8_t> buf) {
+  return retry_io([&] { return ::read(fd_.get(), buf.data(), buf.size()); });
+}
+
 ssize_t Socket::write_some(std::span<const std::uint8_t> data) {
-  while (true) {
-    // MSG_NOSIGNAL: a peer that went away is reported as EPIPE here instead of killing the
-    // process with SIGPIPE.
-    const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-    if (n >= 0) {
-      return n;
-    }
-    const int err = errno;
-    if (err == EINTR) {
-      continue;
-    }
-    if (would_block(err)) {
-      errno = EAGAIN;
-      return -1;
-    }
-    throw_lost(err);
-  }
+  // MSG_NOSIGNAL: a peer that went away is reported as EPIPE here instead of killing the
+  // process with SIGPIPE.
+  return retry_io([&] { return ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL); });
 }
 
 void Socket::shutdown_write() {
