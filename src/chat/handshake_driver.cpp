@@ -24,8 +24,9 @@ void wait_readable(Connection& conn, std::chrono::steady_clock::time_point deadl
                      {stop_fd, POLLIN, 0}};
     const int timeout = poll_timeout(deadline);
     if (timeout == 0) {
-      const auto secs = std::chrono::duration_cast<std::chrono::seconds>(deadline - start).count();
-      throw net::NetError(fmt::format("handshake with {} timed out after {} s", conn.peer(), secs));
+      const std::chrono::duration<double> waited = deadline - start;
+      throw net::NetError(
+          fmt::format("handshake with {} timed out after {:.1f} s", conn.peer(), waited.count()));
     }
     const int n = ::poll(fds, stop_fd >= 0 ? 2 : 1, timeout);
     if (n < 0 && errno != EINTR) {
@@ -56,16 +57,9 @@ crypto::Established drive(Connection& conn, Handshake& handshake, const Identity
         throw wire::ProtocolError(
             fmt::format("{} closed the connection during the handshake", conn.peer()));
       }
-      while (auto frame = conn.decoder().next()) {
-        const auto event = handshake.on_frame(*frame, conn.outbox());
-        if (event == crypto::HandshakeEvent::peer_identity) {
-          check(*handshake.peer_key());
-          handshake.accept(conn.outbox());
-        } else if (event == crypto::HandshakeEvent::established) {
-          conn.flush_all(deadline);
-          return handshake.take_established();
-        }
-        conn.flush_some();
+      if (process_handshake_frames(conn, handshake, check)) {
+        conn.flush_all(deadline);
+        return handshake.take_established();
       }
     }
   } catch (const Error& e) {
@@ -74,7 +68,7 @@ crypto::Established drive(Connection& conn, Handshake& handshake, const Identity
   } catch (const std::exception& e) {
     // A library error on the peer's bytes must end this handshake only, as any other failure
     // does: it becomes a HandshakeError, so a server goes on serving.
-    const crypto::HandshakeError error(fmt::format("handshake failed: {}", e.what()));
+    const crypto::HandshakeError error = as_handshake_error(e);
     send_alert_now(conn, error, is_server);
     throw error;
   }
@@ -82,12 +76,39 @@ crypto::Established drive(Connection& conn, Handshake& handshake, const Identity
 
 }  // namespace
 
+template <typename Handshake>
+bool process_handshake_frames(Connection& conn, Handshake& handshake, const IdentityCheck& check) {
+  while (auto frame = conn.decoder().next()) {
+    const auto event = handshake.on_frame(*frame, conn.outbox());
+    if (event == crypto::HandshakeEvent::peer_identity) {
+      check(*handshake.peer_key());
+      handshake.accept(conn.outbox());
+    } else if (event == crypto::HandshakeEvent::established) {
+      conn.flush_some();
+      return true;
+    }
+    conn.flush_some();
+  }
+  return false;
+}
+
+template bool process_handshake_frames(Connection&, crypto::ClientHandshake&, const IdentityCheck&);
+template bool process_handshake_frames(Connection&, crypto::ServerHandshake&, const IdentityCheck&);
+
+crypto::HandshakeError as_handshake_error(const std::exception& e) {
+  return crypto::HandshakeError(fmt::format("handshake failed: {}", e.what()));
+}
+
 void send_alert_now(Connection& conn, const Error& error, bool is_server) {
   wire::Alert alert;
   // "not authorized" tells a client that the server refused its key; anything else is a
   // failed handshake.
-  alert.code = is_server && error.code() == ExitCode::auth ? wire::AlertCode::not_authorized
-                                                           : wire::AlertCode::handshake_failed;
+  alert.code = wire::AlertCode::handshake_failed;
+  if (is_server && error.code() == ExitCode::auth) {
+    alert.code = wire::AlertCode::not_authorized;
+  } else if (dynamic_cast<const crypto::UnsupportedVersion*>(&error) != nullptr) {
+    alert.code = wire::AlertCode::unsupported_version;
+  }
   alert.text = error.what();
   try {
     wire::append_frame(conn.outbox(), wire::FrameType::alert, wire::encode(alert));

@@ -1,14 +1,12 @@
 #include "cli/serve.hpp"
 
-#include <poll.h>
-
 #include <fmt/format.h>
 #include <cerrno>
 #include <chrono>
 #include <memory>
 #include <optional>
 
-#include "chat/handshake_driver.hpp"
+#include "chat/handshake_pool.hpp"
 #include "chat/stream_session.hpp"
 #include "cli/identity.hpp"
 #include "cli/non_empty.hpp"
@@ -33,23 +31,8 @@ struct ServeOptions {
   bool once = false;
   std::string authorized_keys;
   double handshake_timeout = 10;
+  std::size_t max_handshakes = 64;
 };
-
-// Waits for a connection; nullopt when a stop signal came first.
-std::optional<net::Socket> wait_for_peer(net::Listener& listener, const StopSignals& stop) {
-  while (!StopSignals::stop_requested()) {
-    pollfd fds[2] = {{listener.fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
-      throw net::NetError("poll failed: " + errno_text(errno));
-    }
-    if ((fds[0].revents & POLLIN) != 0) {
-      if (auto socket = listener.accept()) {
-        return socket;
-      }
-    }
-  }
-  return std::nullopt;
-}
 
 void serve(const ServeOptions& opts, const Console& console) {
   ignore_sigpipe();
@@ -70,36 +53,29 @@ void serve(const ServeOptions& opts, const Console& console) {
   }
 
   chat::SessionIo io = standard_io();
-  const auto timeout =
-      std::chrono::milliseconds(static_cast<long long>(opts.handshake_timeout * 1000));
-  while (auto socket = wait_for_peer(listener, stop)) {
-    chat::Connection conn(std::move(*socket));
-    crypto::ServerHandshake handshake(identity, name, crypto::system_rng());
-    std::optional<crypto::Established> established;
-    try {
-      established = chat::run_server_handshake(
-          conn, handshake,
-          [&](const crypto::PublicKey& key) {
-            if (allowed && !allowed->allows(key.fingerprint())) {
-              throw AuthError(
-                  fmt::format("key {} is not authorized on this server", key.fingerprint()));
-            }
-          },
-          std::chrono::steady_clock::now() + timeout, stop.fd());
-    } catch (const Error& e) {
-      // A peer that fails the handshake is not a session: the server keeps serving.
-      console.warn("{}: {}", conn.peer(), e.what());
-      if (StopSignals::stop_requested()) {
-        return;
-      }
-      continue;
-    }
-    const std::string peer_name = printable(established->peer_name);
-    const std::string peer_fp = established->peer_key.fingerprint();
+  chat::PoolLimits limits;
+  limits.timeout = std::chrono::milliseconds(static_cast<long long>(opts.handshake_timeout * 1000));
+  limits.max_pending = opts.max_handshakes;
+  chat::HandshakePool pool(
+      identity, name,
+      [&](const crypto::PublicKey& key) {
+        if (allowed && !allowed->allows(key.fingerprint())) {
+          throw AuthError(
+              fmt::format("key {} is not authorized on this server", key.fingerprint()));
+        }
+      },
+      limits, console);
+  while (auto joined = pool.next_peer(listener, stop.fd())) {
+    // One session at a time for now: handshakes still under way are told to come back later.
+    pool.refuse_all("the server is busy with another session; try again later");
+    chat::Connection& conn = *joined->conn;
+    const std::string peer_name = printable(joined->established.peer_name);
+    const std::string peer_fp = joined->established.peer_key.fingerprint();
     console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
     chat::SessionResult result;
     try {
-      result = chat::StreamSession(conn, std::move(*established), io, console, stop.fd()).run();
+      result =
+          chat::StreamSession(conn, std::move(joined->established), io, console, stop.fd()).run();
     } catch (const std::exception& e) {
       if (opts.once) {
         throw;
@@ -137,6 +113,11 @@ Command add_serve(CLI::App& app) {
       ->check(kNonEmpty);
   add_seconds_option(*cmd, "--handshake-timeout", opts->handshake_timeout,
                      "Drop a connection that has not finished the handshake in this many seconds");
+  cmd->add_option("--max-handshakes", opts->max_handshakes,
+                  "Connections allowed in the handshake at once; past it the oldest is dropped")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(CLI::Range(1, 100000));
   add_identity_options(*cmd, opts->identity);
   return when_parsed(cmd, opts, serve);
 }

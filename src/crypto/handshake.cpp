@@ -158,13 +158,13 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       const bool version_ok = std::find(hello.versions.begin(), hello.versions.end(),
                                         wire::kVersion1) != hello.versions.end();
       if (!version_ok) {
-        throw HandshakeError(fmt::format(
+        throw UnsupportedVersion(fmt::format(
             "the server speaks protocol version {} and this cryptochat speaks 1: upgrade one side",
             hello.versions.front()));
       }
       if (std::find(hello.suites.begin(), hello.suites.end(), wire::kSuiteAes256Gcm) ==
           hello.suites.end()) {
-        throw HandshakeError("the server offers no cipher suite this cryptochat supports");
+        throw UnsupportedVersion("the server offers no cipher suite this cryptochat supports");
       }
       peer_ephemeral_ = hello.ephemeral;
       peer_key_ = peer_public_key(hello.spki, "server");
@@ -251,7 +251,7 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       expect(frame, wire::FrameType::client_hello);
       const auto hello = wire::parse_client_hello(frame.body);
       if (hello.version != wire::kVersion1) {
-        throw HandshakeError(fmt::format(
+        throw UnsupportedVersion(fmt::format(
             "the client speaks protocol version {} and this cryptochat speaks 1", hello.version));
       }
       if (hello.suite != wire::kSuiteAes256Gcm) {

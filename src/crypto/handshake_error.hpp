@@ -15,6 +15,13 @@ class HandshakeError : public wire::ProtocolError {
   explicit HandshakeError(const std::string& message) : wire::ProtocolError(message) {}
 };
 
+// The peer speaks another protocol version (or offers no common suite): its own alert code, so
+// the other side can say "upgrade" rather than "failed".
+class UnsupportedVersion : public HandshakeError {
+ public:
+  explicit UnsupportedVersion(const std::string& message) : HandshakeError(message) {}
+};
+
 // A record that is not the next authentic one from the peer.
 class IntegrityError : public wire::ProtocolError {
  public:

@@ -1,0 +1,817 @@
+"""End-to-end tests of the real binary under attack: raw Python sockets play a hostile client
+or a hostile server, a frame-aware proxy damages the server-to-client stream, peers are killed
+with SIGKILL mid-transfer, and the reader of the client's standard output goes away.
+
+Server-side attacks run `serve` without --once and with a short --handshake-timeout: after each
+attack a real client must still get a whole session through, the server must still be alive, and
+it must have said exactly one line about the bad connection (naming the attacker's address) and
+nothing that looks like a crash.
+
+Loopback only, ephemeral ports; every process is killed by its PID in cleanup and every wait is
+bounded. The process helpers come from test_chat.py.
+
+Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_hostile.py
+"""
+import base64
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import OPENSSL, main  # noqa: E402
+from test_chat import (  # noqa: E402
+    CONNECTED_RE, CRASH_MARKERS, JOINED_RE, LISTENING_RE, MIB, RUN_TIMEOUT, SessionTestCase,
+    read_bytes, write_bytes)
+
+# Frame types and limits of PROTOCOL.md section 2.
+SERVER_HELLO, CLIENT_HELLO, SERVER_KEY, SERVER_SIGNATURE = 0x01, 0x02, 0x03, 0x04
+ALERT, RECORD = 0x15, 0x17
+ALERT_UNSUPPORTED_VERSION = 2
+HEADER = 5
+MAX_BODY = {0x01: 16384, 0x02: 16384, 0x03: 16384, 0x04: 16384, 0x05: 16384, ALERT: 259,
+            RECORD: 65560}
+MAGIC = b"CCHT"
+# Alert text that would move the cursor, retitle the terminal, beep, fake a second log line and
+# use an 8-bit CSI (U+009B) if it were printed as it is.
+EVIL_TEXT = (b"\x1b[2J\x1b]0;owned\x07EVIL\r\ncryptochat: cli (SHA256:x) joined from 1.2.3.4:5"
+             b"\n\xc2\x9b31m\x00end")
+CONTROL_BYTES = (b"\x1b", b"\x07", b"\r", b"\x00", b"\xc2\x9b")
+
+HANDSHAKE_TIMEOUT = 2.0   # given to the servers that are attacked
+QUICK_DROP = 1.5          # a server that drops at once does so well before its handshake timeout
+GOOD_SIZE = 64 * 1024     # what the real client sends after each attack
+EXTRA_MARKERS = (b"Sanitizer", b"Segmentation", b"runtime error")
+LEFT_RE = re.compile(rb"^cryptochat: .* \(SHA256:[A-Za-z0-9+/]{43}\) left$")
+
+
+def frame(kind, body):
+    return bytes([kind]) + struct.pack(">I", len(body)) + body
+
+
+def field16(data):
+    return struct.pack(">H", len(data)) + data
+
+
+def parse_frames(data):
+    """Splits bytes into (type, body) frames; returns (frames, leftover bytes)."""
+    frames = []
+    pos = 0
+    while len(data) - pos >= HEADER:
+        kind = data[pos]
+        length = struct.unpack(">I", data[pos + 1:pos + HEADER])[0]
+        if len(data) - pos - HEADER < length:
+            break
+        frames.append((kind, bytes(data[pos + HEADER:pos + HEADER + length])))
+        pos += HEADER + length
+    return frames, bytes(data[pos:])
+
+
+def alert(code, text):
+    return frame(ALERT, bytes([code]) + field16(text))
+
+
+def parse_alert(body):
+    code = body[0]
+    (length,) = struct.unpack(">H", body[1:3])
+    return code, body[3:3 + length].decode("utf-8", errors="replace")
+
+
+def recv_until_closed(sock, timeout):
+    """Reads until the peer closes (EOF or reset) or the time is up.
+    Returns (data, how, seconds) with how one of "eof", "reset", "timeout"."""
+    start = time.monotonic()
+    deadline = start + timeout
+    data = bytearray()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return bytes(data), "timeout", time.monotonic() - start
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return bytes(data), "reset", time.monotonic() - start
+        if not chunk:
+            return bytes(data), "eof", time.monotonic() - start
+        data.extend(chunk)
+
+
+def recv_exactly(sock, count, timeout):
+    deadline = time.monotonic() + timeout
+    data = bytearray()
+    while len(data) < count:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(count - len(data))
+        except (socket.timeout, OSError):
+            break
+        if not chunk:
+            break
+        data.extend(chunk)
+    return bytes(data)
+
+
+def recv_server_hello(sock, timeout=10):
+    """Reads the SERVER_HELLO frame a cryptochat server sends first; returns its body."""
+    header = recv_exactly(sock, HEADER, timeout)
+    if len(header) != HEADER:
+        return None
+    length = struct.unpack(">I", header[1:])[0]
+    body = recv_exactly(sock, length, timeout)
+    return (header[0], body) if len(body) == length else None
+
+
+def vm_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+class Closer:
+    """Sockets and threads of a test: closed and joined (bounded) in cleanup."""
+
+    def __init__(self):
+        self.sockets = []
+        self.threads = []
+
+    def sock(self, s):
+        self.sockets.append(s)
+        return s
+
+    def thread(self, target, *args):
+        t = threading.Thread(target=target, args=args, daemon=True)
+        self.threads.append(t)
+        t.start()
+        return t
+
+    def close(self):
+        for s in self.sockets:
+            try:
+                s.close()
+            except OSError:
+                pass
+        for t in self.threads:
+            t.join(5)
+
+
+class HostileTestCase(SessionTestCase):
+
+    KEY_NAMES = ("server", "client")
+
+    def setUp(self):
+        super().setUp()
+        self.closer = Closer()
+        self.addCleanup(self.closer.close)
+        self.open_fds = set()
+        self.addCleanup(self.close_all_fds)
+
+    def pipe(self):
+        """A pipe (read end, write end); close_fd closes an end once, cleanup the rest."""
+        r, w = os.pipe()
+        self.open_fds.update((r, w))
+        return r, w
+
+    def close_fd(self, fd):
+        if fd in self.open_fds:
+            self.open_fds.discard(fd)
+            os.close(fd)
+
+    def close_all_fds(self):
+        for fd in list(self.open_fds):
+            self.close_fd(fd)
+
+    # -- raw sockets -----------------------------------------------------------------------
+
+    def attacker(self, port):
+        """A raw client socket to 127.0.0.1:port; returns (socket, "127.0.0.1:PORT")."""
+        sock = self.closer.sock(socket.create_connection(("127.0.0.1", port), timeout=10))
+        return sock, f"127.0.0.1:{sock.getsockname()[1]}"
+
+    def spki_der(self, name):
+        pub = self.keys[name] + ".pub"
+        if OPENSSL:
+            return self.openssl("pkey", "-pubin", "-in", pub, "-outform", "DER").stdout
+        pem = read_bytes(pub).decode()
+        m = re.search(r"-----BEGIN PUBLIC KEY-----(.*?)-----END PUBLIC KEY-----", pem, re.S)
+        self.assertIsNotNone(m, f"{pub} is not a PUBLIC KEY PEM block")
+        return base64.b64decode("".join(m.group(1).split()))
+
+    def client_hello(self, version=1, suite=1, oaep=None):
+        """A CLIENT_HELLO frame per PROTOCOL.md section 3 (the OAEP field is garbage)."""
+        body = (MAGIC + struct.pack(">HH", version, suite) + os.urandom(32) +
+                field16(self.spki_der("client")) + field16(oaep or os.urandom(256)))
+        return frame(CLIENT_HELLO, body)
+
+    def server_hello(self, versions=(1,), suites=(1,)):
+        body = (MAGIC + bytes([len(versions)]) + b"".join(struct.pack(">H", v) for v in versions)
+                + bytes([len(suites)]) + b"".join(struct.pack(">H", s) for s in suites)
+                + os.urandom(32) + field16(self.spki_der("server")))
+        return frame(SERVER_HELLO, body)
+
+    def assert_dropped_quickly(self, sock, what, limit=QUICK_DROP):
+        data, how, secs = recv_until_closed(sock, 10)
+        self.assertNotEqual(how, "timeout", f"the server kept the {what} connection open")
+        self.assertLess(secs, limit, f"the server took {secs:.2f} s to drop the {what} "
+                        f"connection (handshake timeout {HANDSHAKE_TIMEOUT} s)")
+        return data
+
+    # -- the server under attack -----------------------------------------------------------
+
+    def open_server(self):
+        """`serve` without --once, with a short handshake timeout; its stdout is server.out."""
+        self.s_out = self.path("server.out")
+        self.served = b""
+        return self.start_server("--handshake-timeout", str(HANDSHAKE_TIMEOUT), once=False,
+                                 stdout=self.s_out)
+
+    def real_session(self, server, timeout=RUN_TIMEOUT, name="good.bin"):
+        """A real client sends 64 KiB; it must arrive byte-exact and the server live on."""
+        data = os.urandom(GOOD_SIZE)
+        path = write_bytes(self.path(name), data)
+        start = time.monotonic()
+        client = self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint",
+                                   server.fingerprint, stdin=path, stdout=self.path("c.out"))
+        client.finish(0, timeout=timeout)
+        elapsed = time.monotonic() - start
+        self.served += data
+        self.assertEqual(read_bytes(self.s_out), self.served, "the real client's data")
+        self.assertIsNone(server.popen.poll(), f"the server ended: {server.describe()}")
+        return elapsed
+
+    def assert_survived(self, server, attackers, *fragments):
+        """After the attacks from the addresses in `attackers`: a real session goes through,
+        and the server said exactly one line per attacker (containing the fragments) and
+        nothing else unexpected."""
+        for address in attackers:
+            server.wait_for(address.encode(), timeout=10)
+        self.real_session(server)
+        lines = [l.rstrip(b"\n") for l in server.lines]
+        for address in attackers:
+            about = [l for l in lines if address.encode() in l]
+            self.assertEqual(len(about), 1, f"lines about {address}: {about!r}\n"
+                             f"{server.describe()}")
+            for fragment in fragments:
+                self.assertIn(fragment.encode(), about[0], server.describe())
+        other = [l for l in lines if not (LISTENING_RE.search(l) or JOINED_RE.search(l)
+                                          or LEFT_RE.search(l)
+                                          or any(a.encode() in l for a in attackers))]
+        self.assertEqual(other, [], f"unexpected lines: {server.describe()}")
+        self.assert_no_crash_markers(server)
+        server.signal(signal.SIGTERM)
+        server.finish(0, timeout=10)
+        self.assert_no_crash_markers(server)
+
+    def assert_no_crash_markers(self, proc):
+        for marker in CRASH_MARKERS + EXTRA_MARKERS:
+            self.assertNotIn(marker, proc.stderr, proc.describe())
+
+    # -- client side -----------------------------------------------------------------------
+
+    def assert_one_line_error(self, proc, *fragments):
+        err = proc.stderr.decode(errors="replace")
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 1, f"expected one line: {err!r}")
+        self.assertTrue(lines[0].startswith("cryptochat: error: "), err)
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])
+        return lines[0]
+
+    def error_lines(self, proc):
+        return [l for l in proc.stderr.decode(errors="replace").splitlines()
+                if l.startswith("cryptochat: error: ")]
+
+
+class ServerUnderAttackTest(HostileTestCase):
+
+    def test_plain_garbage(self):
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        sock.sendall(b"\xde\xad\xbe\xef plain garbage, no protocol at all \x00\x01\x02\xff"
+                     + bytes(range(256)))
+        data = self.assert_dropped_quickly(sock, "garbage")
+        frames, _ = parse_frames(data)
+        self.assertTrue(frames and frames[0][0] == SERVER_HELLO, data[:64])
+        self.assert_survived(server, [address], "not a cryptochat peer")
+
+    def test_http_request(self):
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        # The connection stays open on this side: the server must not wait for more.
+        self.assert_dropped_quickly(sock, "HTTP")
+        self.assert_survived(server, [address], "not a cryptochat peer", "GET / HTTP")
+
+    def test_4096_zero_bytes(self):
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        sock.sendall(bytes(4096))
+        self.assert_dropped_quickly(sock, "zero bytes")
+        self.assert_survived(server, [address])
+
+    def test_one_mib_random_blob(self):
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        blob = os.urandom(MIB)
+        sent = threading.Event()
+
+        def send():
+            try:
+                sock.sendall(blob)
+            except OSError:
+                pass  # the server dropped the connection before reading it all
+            sent.set()
+
+        self.closer.thread(send)
+        data, how, secs = recv_until_closed(sock, 10)
+        self.assertNotEqual(how, "timeout",
+                            f"the server kept the connection open; blob header {blob[:5].hex()}")
+        self.assertLess(secs, QUICK_DROP, f"blob header {blob[:5].hex()}")
+        self.assertTrue(sent.wait(10), "the sender never finished")
+        self.assert_survived(server, [address])
+
+    def test_truncated_handshakes(self):
+        server = self.open_server()
+        # The first 10 bytes of a valid-looking CLIENT_HELLO frame, then a clean close. The
+        # SERVER_HELLO is read first, so the close is a FIN and not a reset.
+        cut, cut_address = self.attacker(server.port)
+        self.assertIsNotNone(recv_server_hello(cut))
+        hello = self.client_hello()
+        cut.sendall(hello[:10])
+        self.assertEqual(hello[:9], b"\x02" + struct.pack(">I", len(hello) - HEADER) + MAGIC)
+        cut.shutdown(socket.SHUT_WR)
+        self.assert_dropped_quickly(cut, "truncated hello")
+        # Connect and close at once, sending nothing.
+        empty, empty_address = self.attacker(server.port)
+        empty.close()
+        self.assert_survived(server, [cut_address, empty_address])
+
+    def test_wrong_protocol_version_gets_an_alert(self):
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        sock.sendall(self.client_hello(version=2))
+        data = self.assert_dropped_quickly(sock, "version 2")
+        frames, rest = parse_frames(data)
+        self.assertEqual(rest, b"", data)
+        self.assertEqual([kind for kind, _ in frames], [SERVER_HELLO, ALERT], data)
+        code, text = parse_alert(frames[1][1])
+        self.assertIn("version", text)
+        self.assertIn("2", text)
+        self.assert_survived(server, [address], "version")
+
+    def test_wrong_protocol_version_alert_code_is_unsupported_version(self):
+        # PROTOCOL.md section 3, the ALERT code table: 2 is unsupported_version.
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        sock.sendall(self.client_hello(version=2))
+        frames, _ = parse_frames(self.assert_dropped_quickly(sock, "version 2"))
+        alerts = [parse_alert(body) for kind, body in frames if kind == ALERT]
+        self.assertEqual(len(alerts), 1, frames)
+        self.assertEqual(alerts[0][0], ALERT_UNSUPPORTED_VERSION,
+                         f"alert code {alerts[0][0]} ({alerts[0][1]!r}) for a version mismatch")
+        self.assert_survived(server, [address], "version")
+
+    def test_alert_text_with_terminal_escapes_is_neutralised(self):
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        sock.sendall(alert(4, EVIL_TEXT))
+        self.assert_dropped_quickly(sock, "alert")
+        server.wait_for(address.encode(), timeout=10)
+        for control in CONTROL_BYTES:
+            self.assertNotIn(control, server.stderr, server.describe())
+        self.assertIn(b"EVIL", server.stderr)
+        self.assert_survived(server, [address])
+
+    def test_four_gib_length_fields(self):
+        server = self.open_server()
+        attackers = []
+        for kind in (RECORD, CLIENT_HELLO):
+            with self.subTest(frame_type=kind):
+                before = vm_rss_kib(server.pid)
+                sock, address = self.attacker(server.port)
+                attackers.append(address)
+                sock.sendall(bytes([kind]) + b"\xff\xff\xff\xff" + os.urandom(1000))
+                self.assert_dropped_quickly(sock, f"type {kind:#x} length 2^32-1")
+                server.wait_for(address.encode(), timeout=10)
+                after = vm_rss_kib(server.pid)
+                self.assertLess(after - before, 4 * 1024,
+                                f"VmRSS grew from {before} to {after} KiB")
+        self.assert_survived(server, attackers, "over the limit")
+
+    def test_idle_connection_is_dropped_at_the_handshake_timeout(self):
+        server = self.open_server()
+        start = time.monotonic()
+        idle, address = self.attacker(server.port)
+        self.assertIsNotNone(recv_server_hello(idle), "no SERVER_HELLO")
+        _, how, _ = recv_until_closed(idle, 10)
+        dropped_at = time.monotonic() - start
+        self.assertNotEqual(how, "timeout", "the idle connection was never dropped")
+        self.assertGreater(dropped_at, HANDSHAKE_TIMEOUT - 0.5)
+        self.assertLess(dropped_at, HANDSHAKE_TIMEOUT + 1.5)
+        self.assert_survived(server, [address], "timed out")
+        line = [l for l in server.lines if address.encode() in l][0].decode()
+        # The line names the configured timeout (not a rounded-down one).
+        self.assertRegex(line, r"after 2(\.0*)? s\b", line)
+
+    def test_real_client_during_an_idle_connection_is_served(self):
+        server = self.open_server()
+        start = time.monotonic()
+        idle, address = self.attacker(server.port)
+        # The server accepted it (it sent its hello); a real client comes during the wait.
+        self.assertIsNotNone(recv_server_hello(idle), "no SERVER_HELLO")
+        closed = {}
+
+        def watch():
+            closed["how"] = recv_until_closed(idle, 10)[1]
+            closed["at"] = time.monotonic() - start
+
+        watcher = self.closer.thread(watch)
+        # Served eventually: today the server handles one connection at a time, so the client
+        # may wait for the idle one to time out.
+        elapsed = self.real_session(server, timeout=10)
+        self.assertLess(elapsed, 10)
+        watcher.join(10)
+        self.assertIn(closed.get("how"), ("eof", "reset"), closed)
+        self.assertLess(closed["at"], HANDSHAKE_TIMEOUT + 1.5, closed)
+        self.assert_survived(server, [address])
+
+    def test_slow_client_one_byte_per_half_second(self):
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        hello = self.client_hello()
+        stop = threading.Event()
+
+        def trickle():
+            for i in range(len(hello)):
+                if stop.wait(0.5):
+                    return
+                try:
+                    sock.send(hello[i:i + 1])
+                except OSError:
+                    return
+
+        self.addCleanup(stop.set)
+        self.closer.thread(trickle)
+        data, how, secs = recv_until_closed(sock, 10)
+        stop.set()
+        self.assertNotEqual(how, "timeout", "the slow client was never dropped")
+        self.assertGreater(secs, HANDSHAKE_TIMEOUT - 0.5)
+        self.assertLess(secs, HANDSHAKE_TIMEOUT + 1.5, "the trickle kept the connection alive")
+        self.assert_survived(server, [address], "timed out")
+
+
+class FakeServer:
+    """A listening socket on 127.0.0.1:0 that answers one connection with `payload` and then
+    keeps it open, recording what the client sends."""
+
+    def __init__(self, closer, payload):
+        self.payload = payload
+        self.received = bytearray()
+        self.listener = closer.sock(socket.create_server(("127.0.0.1", 0)))
+        self.port = self.listener.getsockname()[1]
+        self.accepted = threading.Event()
+        self.done = threading.Event()
+        closer.thread(self._run, closer)
+
+    def _run(self, closer):
+        self.listener.settimeout(20)
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        closer.sock(conn)
+        self.accepted.set()
+        try:
+            if self.payload:
+                conn.sendall(self.payload)
+            conn.settimeout(20)
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                self.received.extend(chunk)
+        except OSError:
+            pass
+        self.done.set()
+
+
+class ClientAgainstHostileServerTest(HostileTestCase):
+
+    def run_against(self, payload, timeout="2"):
+        fake = FakeServer(self.closer, payload)
+        c_out = self.path("client.out")
+        start = time.monotonic()
+        client = self.start_client(f"127.0.0.1:{fake.port}", "--connect-timeout", timeout,
+                                   stdin=write_bytes(self.path("in"), b"for a real server\n"),
+                                   stdout=c_out)
+        client.finish(1, timeout=15)
+        elapsed = time.monotonic() - start
+        self.assertTrue(fake.accepted.is_set())
+        self.assertEqual(read_bytes(c_out), b"")
+        self.assertFalse(os.path.exists(self.known_hosts), "known_hosts was written")
+        self.assertTrue(fake.done.wait(10), "the client left its connection open")
+        frames, _ = parse_frames(bytes(fake.received))
+        self.assertNotIn(CLIENT_HELLO, [kind for kind, _ in frames],
+                         "the client sent its hello to a stranger")
+        return client, elapsed
+
+    def test_garbage(self):
+        client, elapsed = self.run_against(b"\xfe\xed garbage \x00\x01\x02" + bytes(range(200)))
+        self.assert_one_line_error(client, "not a cryptochat peer")
+        self.assertLess(elapsed, 2.0)
+
+    def test_http_response(self):
+        client, elapsed = self.run_against(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        self.assert_one_line_error(client, "not a cryptochat peer", "HTTP/1.1 400")
+        self.assertLess(elapsed, 2.0)
+
+    def test_ssh_banner(self):
+        client, elapsed = self.run_against(b"SSH-2.0-OpenSSH_9.2\r\n")
+        self.assert_one_line_error(client, "not a cryptochat peer", "SSH-2.0-OpenSSH")
+        self.assertLess(elapsed, 2.0)
+
+    def test_silent_server(self):
+        client, elapsed = self.run_against(b"")
+        self.assert_one_line_error(client, "timed out")
+        self.assertGreater(elapsed, 1.5)
+        self.assertLess(elapsed, 2.0 + 2.0)
+
+    def test_silent_server_message_names_the_timeout(self):
+        client, elapsed = self.run_against(b"", timeout="1.5")
+        line = self.assert_one_line_error(client, "timed out")
+        self.assertLess(elapsed, 1.5 + 2.0)
+        # --connect-timeout 1.5 was given: "after 1 s" would be wrong.
+        self.assertRegex(line, r"after 1\.5 s\b")
+
+    def test_alert_text_with_terminal_escapes_is_neutralised(self):
+        client, _ = self.run_against(alert(4, EVIL_TEXT))
+        self.assert_one_line_error(client, "EVIL")
+        for control in CONTROL_BYTES:
+            self.assertNotIn(control, client.stderr, client.describe())
+
+    def test_server_speaking_only_version_7(self):
+        client, elapsed = self.run_against(self.server_hello(versions=(7,)))
+        line = self.assert_one_line_error(client, "version")
+        self.assertIn("7", line)
+        self.assertLess(elapsed, 2.0)
+
+
+class FrameProxy:
+    """A proxy for one connection that forwards the client-to-server bytes as they are and
+    parses the server-to-client stream into frames, acting on frame number `at` (0-based;
+    frames 0-3 are SERVER_HELLO, SERVER_KEY, SERVER_SIGNATURE and the FINISHED record):
+    flip (one bit of its ciphertext), duplicate, drop, or cut (the client gets a FIN and
+    nothing more). What the server sends afterwards is read and thrown away once the client
+    is gone, so the server never blocks on the proxy."""
+
+    def __init__(self, closer, target_port, mode, at):
+        self.mode = mode
+        self.at = at
+        self.target_port = target_port
+        self.acted = threading.Event()
+        self.kinds = []
+        self.listener = closer.sock(socket.create_server(("127.0.0.1", 0)))
+        self.port = self.listener.getsockname()[1]
+        self.closer = closer
+        closer.thread(self._accept)
+
+    def _accept(self):
+        self.listener.settimeout(20)
+        try:
+            client, _ = self.listener.accept()
+        except OSError:
+            return
+        upstream = self.closer.sock(socket.create_connection(("127.0.0.1", self.target_port),
+                                                             timeout=10))
+        self.closer.sock(client)
+        client.settimeout(None)
+        upstream.settimeout(None)
+        self.closer.thread(self._c2s, client, upstream)
+        self.closer.thread(self._s2c, upstream, client)
+
+    @staticmethod
+    def _shutdown(sock, how):
+        try:
+            sock.shutdown(how)
+        except OSError:
+            pass
+
+    def _c2s(self, client, upstream):
+        while True:
+            try:
+                data = client.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            try:
+                upstream.sendall(data)
+            except OSError:
+                break
+        self._shutdown(upstream, socket.SHUT_WR)
+
+    def _s2c(self, upstream, client):
+        buffer = bytearray()
+        index = 0
+        forwarding = True
+        while True:
+            try:
+                data = upstream.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            if not forwarding:
+                continue
+            buffer.extend(data)
+            frames, rest = parse_frames(buffer)
+            buffer = bytearray(rest)
+            out = bytearray()
+            for kind, body in frames:
+                whole = frame(kind, body)
+                self.kinds.append(kind)
+                if index == self.at and forwarding:
+                    self.acted.set()
+                    if self.mode == "flip":
+                        changed = bytearray(whole)
+                        changed[HEADER + 8 + 100] ^= 0x04   # inside the ciphertext
+                        out += changed
+                    elif self.mode == "duplicate":
+                        out += whole + whole
+                    elif self.mode == "drop":
+                        pass
+                    elif self.mode == "cut":
+                        forwarding = False
+                elif forwarding:
+                    out += whole
+                index += 1
+            try:
+                client.sendall(out)
+            except OSError:
+                forwarding = False
+            if not forwarding:
+                self._shutdown(client, socket.SHUT_WR)
+        self._shutdown(client, socket.SHUT_WR)
+
+
+class ServerToClientTamperingTest(HostileTestCase):
+    """serve --once < 1 MiB, connect > out, through a proxy that damages the fifth data record
+    of the server-to-client stream."""
+
+    AT = 4 + 4
+
+    def run_through(self, mode):
+        data = os.urandom(MIB)
+        s_in = write_bytes(self.path("in.bin"), data)
+        c_out = self.path("client.out")
+        server = self.start_server(stdin=s_in, stdout=self.path("server.out"))
+        proxy = FrameProxy(self.closer, server.port, mode, self.AT)
+        client = self.start_client(f"127.0.0.1:{proxy.port}", stdout=c_out)
+        rc = client.wait(RUN_TIMEOUT)
+        self.assertTrue(proxy.acted.is_set(), f"the proxy never saw frame {self.AT}")
+        self.assertEqual(proxy.kinds[:4], [SERVER_HELLO, SERVER_KEY, SERVER_SIGNATURE, RECORD])
+        self.assertNotEqual(rc, 0, client.describe())
+        self.assert_no_crash(client)
+        errors = self.error_lines(client)
+        self.assertEqual(len(errors), 1, client.describe())
+        self.assertTrue(client.stderr.decode().rstrip("\n").endswith(errors[0]),
+                        client.describe())
+        got = read_bytes(c_out)
+        self.assert_strict_prefix(data, got)
+        self.assertGreater(len(got), 0, "nothing was delivered before the damaged record")
+        # The server does not claim success either (its data was not confirmed).
+        self.assertNotEqual(server.wait(RUN_TIMEOUT), 0, server.describe())
+        self.assert_no_crash(server)
+        return errors[0]
+
+    def test_flipped_bit(self):
+        self.assertIn("tamper", self.run_through("flip"))
+
+    def test_duplicated_record(self):
+        self.assertIn("replay", self.run_through("duplicate"))
+
+    def test_dropped_record(self):
+        self.assertIn("missing or reordered", self.run_through("drop"))
+
+    def test_cut_mid_stream(self):
+        self.assertIn("truncated", self.run_through("cut"))
+
+
+class KilledPeerTest(HostileTestCase):
+
+    def feeder(self, fd, total, chunk=64 * 1024, pause=0.01):
+        """Writes `total` random bytes to fd slowly, in a thread; returns (thread, written)."""
+        written = bytearray()
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+
+        def feed():
+            while len(written) < total and not stop.is_set():
+                piece = memoryview(os.urandom(chunk))
+                while piece:
+                    try:
+                        n = os.write(fd, piece)
+                    except OSError:  # EPIPE: the reader is gone
+                        return
+                    written.extend(piece[:n])
+                    piece = piece[n:]
+                time.sleep(pause)
+
+        return self.closer.thread(feed), written, stop
+
+    def test_client_killed_mid_transfer(self):
+        r, w = self.pipe()
+        s_out = self.path("server.out")
+        server = self.start_server(stdout=s_out)
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=r)
+        self.close_fd(r)
+        feeder, written, stop = self.feeder(w, 20 * MIB)
+        self.wait_file(s_out, lambda d: len(d) >= 2 * MIB, timeout=RUN_TIMEOUT,
+                       what="2 MiB of the client's data")
+        client.signal(signal.SIGKILL)
+        self.assertEqual(client.wait(10), -signal.SIGKILL)
+        stop.set()
+        feeder.join(10)
+        rc = server.wait(15)
+        self.assertNotEqual(rc, 0, server.describe())
+        self.assert_no_crash(server)
+        self.assertIn(b"truncated", server.stderr)
+        errors = self.error_lines(server)
+        self.assertEqual(len(errors), 1, server.describe())
+        got = read_bytes(s_out)
+        self.assertLess(len(got), 20 * MIB)
+        self.assertEqual(got, bytes(written[:len(got)]))
+
+    def test_server_killed_mid_transfer(self):
+        r, w = self.pipe()
+        c_out = self.path("client.out")
+        server = self.start_server(stdin=r, stdout=self.path("server.out"))
+        self.close_fd(r)
+        client = self.start_client(f"127.0.0.1:{server.port}", stdout=c_out)
+        feeder, written, stop = self.feeder(w, 20 * MIB)
+        self.wait_file(c_out, lambda d: len(d) >= 2 * MIB, timeout=RUN_TIMEOUT,
+                       what="2 MiB of the server's data")
+        server.signal(signal.SIGKILL)
+        self.assertEqual(server.wait(10), -signal.SIGKILL)
+        stop.set()
+        feeder.join(10)
+        client.finish(1, timeout=10)
+        errors = self.error_lines(client)
+        self.assertEqual(len(errors), 1, client.describe())
+        self.assertIn("truncated", errors[0])
+        got = read_bytes(c_out)
+        self.assertLess(len(got), 20 * MIB)
+        self.assertEqual(got, bytes(written[:len(got)]))
+
+
+class BrokenStdoutTest(HostileTestCase):
+
+    def test_reader_of_stdout_goes_away(self):
+        data = write_bytes(self.path("in.bin"), os.urandom(5 * MIB))
+        server = self.start_server(stdin=data, stdout=self.path("server.out"))
+        r, w = self.pipe()
+        client = self.start_client(f"127.0.0.1:{server.port}", stdout=w)
+        self.close_fd(w)
+        got = b""
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while len(got) < 10 and time.monotonic() < deadline:
+            ready, _, _ = select.select([r], [], [], 0.2)
+            if ready:
+                chunk = os.read(r, 10 - len(got))
+                if not chunk:
+                    break
+                got += chunk
+        self.assertEqual(got, read_bytes(data)[:10])
+        self.close_fd(r)  # like `| head -c 10`
+        rc = client.wait(RUN_TIMEOUT)
+        self.assertNotEqual(rc, -signal.SIGPIPE, "the client was killed by SIGPIPE")
+        self.assertEqual(rc, 1, client.describe())
+        self.assert_no_crash(client)
+        errors = self.error_lines(client)
+        self.assertEqual(len(errors), 1, client.describe())
+        self.assertRegex(errors[0], r"(?i)write|Broken pipe")
+        others = [l for l in client.stderr.splitlines()
+                  if not l.startswith(b"cryptochat: error: ") and not CONNECTED_RE.search(l)
+                  and b"first contact" not in l]
+        self.assertEqual(others, [], client.describe())
+        # The client aborted: the server cannot report success.
+        self.assertNotEqual(server.wait(RUN_TIMEOUT), 0, server.describe())
+        self.assert_no_crash(server)
+
+
+if __name__ == "__main__":
+    main()
