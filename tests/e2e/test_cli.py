@@ -230,5 +230,43 @@ class VerbosityTest(CliTestCase):
         self.assertIn(out.encode(), proc.stdout)
 
 
+class NetworkErrorTest(CliTestCase):
+    """Failures before any peer is reached: one line, exit status 1, nothing overwritten."""
+
+    def make_key(self):
+        key = self.path("id")
+        self.run_cc("keygen", "--bits", "2048", "--out", key, check=0)
+        return key
+
+    def test_port_in_use(self):
+        import socket
+        key = self.make_key()
+        holder = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        holder.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        holder.bind(("::", 0))
+        holder.listen(1)
+        self.addCleanup(holder.close)
+        port = holder.getsockname()[1]
+        proc = self.run_cc("serve", "--port", str(port), "--key", key, "--once", check=1,
+                           timeout=30)
+        lines = proc.stderr.strip().splitlines()
+        self.assertIn(b"Address already in use", lines[-1])
+        self.assertTrue(lines[-1].startswith(b"cryptochat: error: "), proc.stderr)
+
+    def test_unresolvable_host(self):
+        key = self.make_key()
+        proc = self.run_cc("connect", "no-such-host.invalid:5000", "--key", key, check=1,
+                           timeout=30)
+        self.assertIn(b"cannot resolve 'no-such-host.invalid'", proc.stderr)
+        self.assertEqual(proc.stderr.count(b"error:"), 1, proc.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.config, "cryptochat", "known_hosts")))
+
+    def test_bad_address_is_a_usage_error(self):
+        key = self.make_key()
+        for address in ("nohost", "host:0", "host:99999", "::1:5000", "[::1]"):
+            with self.subTest(address=address):
+                self.run_cc("connect", address, "--key", key, check=2)
+
+
 if __name__ == "__main__":
     main()
