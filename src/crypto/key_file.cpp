@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "crypto/key_encryption_cost.hpp"
 #include "crypto/random.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -74,13 +75,32 @@ PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
     throw KeyError(fmt::format("{}: larger than any key file ({} bytes)", origin, bytes.size()));
   }
   const std::string label = pem_label(bytes);
-  const bool encrypted = label == "ENCRYPTED PRIVATE KEY";
-  if (!label.empty() && label != "PRIVATE KEY" && !encrypted && label != "RSA PRIVATE KEY") {
+  if (!label.empty() && label != "PRIVATE KEY" && label != "ENCRYPTED PRIVATE KEY" &&
+      label != "RSA PRIVATE KEY") {
     if (label == "PUBLIC KEY") {
       throw KeyError(fmt::format("{}: this is a public key; a private key is needed", origin));
     }
     throw KeyError(fmt::format("{}: not a private key (PEM block '{}')", origin, label));
   }
+  const bool traditional = label == "RSA PRIVATE KEY";
+  // PKCS#8, PEM or DER: its DER form, whose encryption costs are checked before any
+  // passphrase derivation can run.
+  Botan::secure_vector<std::uint8_t> der;
+  if (!traditional) {
+    try {
+      if (label.empty()) {
+        der.assign(bytes.begin(), bytes.end());
+      } else {
+        Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                        bytes.size());
+        std::string found;
+        der = Botan::PEM_Code::decode(source, found);
+      }
+    } catch (const std::exception&) {
+      throw KeyError(fmt::format("{}: not a valid private key file", origin));
+    }
+  }
+  const bool encrypted = !traditional && check_key_encryption_cost(der, origin);
 
   std::optional<Secret> pass;
   if (encrypted) {
@@ -95,11 +115,10 @@ PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
 
   std::unique_ptr<Botan::Private_Key> key;
   try {
-    if (label == "RSA PRIVATE KEY") {
+    if (traditional) {
       key = decode_traditional_rsa(bytes, origin);
     } else {
-      Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                      bytes.size());
+      Botan::DataSource_Memory source(der);
       std::unique_ptr<Botan::Private_Key> loaded{
           encrypted ? Botan::PKCS8::load_key(source, pass->str()) : Botan::PKCS8::load_key(source)};
       key = std::move(loaded);

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "crypto/key_file.hpp"
 #include "test_support.hpp"
 #include "util/error.hpp"
@@ -112,4 +115,23 @@ TEST_CASE("generated keys round-trip through PKCS#8, plain and encrypted") {
             .fingerprint() == key.public_key().fingerprint());
   CHECK_THROWS_AS(crypto::parse_private_key(encrypted.view(), "enc", fixed("nope")), KeyError);
   CHECK_THROWS_AS(crypto::PrivateKey::generate(1024), KeyError);
+}
+
+TEST_CASE("encrypted keys asking for huge KDF costs are refused before any derivation") {
+  // Found by fuzz_key_file: without this check each took minutes or gigabytes.
+  const std::string dir = std::string(TEST_DATA_DIR) + "/../fuzz/findings/";
+  struct Case {
+    const char* file;
+    const char* message;
+  };
+  for (const Case& c : {Case{"key_file_pbkdf2_8m_iterations.pem", "8388607 iterations"},
+                        Case{"key_file_scrypt_n2e22.pem", "N=4194304"},
+                        Case{"key_file_scrypt_n2e22_r127_p127.pem", "r=127"}}) {
+    CAPTURE(c.file);
+    std::ifstream in(dir + c.file, std::ios::binary);
+    REQUIRE(in.good());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_THROWS_WITH_AS(crypto::parse_private_key(text, "hostile", fixed("x")),
+                         doctest::Contains(c.message), KeyError);
+  }
 }
