@@ -1,0 +1,73 @@
+// The handshake message parsers. Input: [selector][body]; selector % 5 picks
+// parse_server_hello, parse_client_hello, parse_server_key, parse_signature or parse_alert.
+// Whatever parses must encode back to exactly the body (the parsers account for every byte),
+// and what is refused must be refused with ProtocolError.
+#include <algorithm>
+
+#include "fuzz_common.hpp"
+#include "wire/handshake_messages.hpp"
+#include "wire/protocol_error.hpp"
+
+using namespace cryptochat;
+
+namespace {
+
+void check_round_trip(wire::ByteView body, const wire::Bytes& encoded) {
+  fuzz::check(std::equal(body.begin(), body.end(), encoded.begin(), encoded.end()),
+              "a parsed message does not encode back to the same bytes");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) {
+    return 0;
+  }
+  const wire::ByteView body(data + 1, size - 1);
+  try {
+    switch (data[0] % 5) {
+      case 0: {
+        const auto m = wire::parse_server_hello(body);
+        fuzz::check(!m.versions.empty() && m.versions.size() <= wire::kMaxListSize,
+                    "server hello version list out of bounds");
+        fuzz::check(!m.suites.empty() && m.suites.size() <= wire::kMaxListSize,
+                    "server hello suite list out of bounds");
+        fuzz::check(m.spki.size() <= wire::kMaxSpkiSize, "server hello key over the maximum");
+        check_round_trip(body, wire::encode(m));
+        break;
+      }
+      case 1: {
+        const auto m = wire::parse_client_hello(body);
+        fuzz::check(m.spki.size() <= wire::kMaxSpkiSize, "client hello key over the maximum");
+        fuzz::check(m.oaep_ciphertext.size() <= wire::kMaxRsaBlockSize,
+                    "client hello key transport over the maximum");
+        check_round_trip(body, wire::encode(m));
+        break;
+      }
+      case 2: {
+        const auto m = wire::parse_server_key(body);
+        fuzz::check(m.oaep_ciphertext.size() <= wire::kMaxRsaBlockSize,
+                    "server key over the maximum");
+        check_round_trip(body, wire::encode(m));
+        break;
+      }
+      case 3: {
+        const auto m = wire::parse_signature(body, "signature");
+        fuzz::check(m.signature.size() <= wire::kMaxRsaBlockSize, "signature over the maximum");
+        check_round_trip(body, wire::encode(m));
+        break;
+      }
+      default: {
+        const auto m = wire::parse_alert(body);
+        fuzz::check(m.text.size() <= wire::kMaxAlertText, "alert text over the maximum");
+        check_round_trip(body, wire::encode(m));
+        // An alert always fits the frame limit of its type.
+        fuzz::check(wire::encode(m).size() <= wire::kMaxAlertBody, "alert over the frame limit");
+        break;
+      }
+    }
+  } catch (const wire::ProtocolError&) {
+    // refused: fine
+  }
+  return 0;
+}

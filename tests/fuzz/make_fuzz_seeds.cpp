@@ -1,0 +1,191 @@
+// Writes the binary seeds of the fuzz corpus into DIR/<target>/ (DIR is usually
+// tests/fuzz/corpus): real frames and messages from a client and a server handshaking in
+// memory with exactly the keys and fixed RNG seeds of fuzz_client_handshake and
+// fuzz_server_handshake (so replaying one side's frames takes the other side's target all the
+// way to the established state), and records sealed under fuzz_record's fixed key.
+//
+//   build-fuzz/tests/fuzz/make_fuzz_seeds tests/fuzz/corpus
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "crypto/handshake.hpp"
+#include "crypto/record.hpp"
+#include "fuzz_common.hpp"
+#include "wire/frame.hpp"
+#include "wire/handshake_messages.hpp"
+
+using namespace cryptochat;
+
+namespace {
+
+std::filesystem::path g_dir;
+
+void write_seed(const std::string& target, const std::string& name, const wire::Bytes& bytes) {
+  const auto folder = g_dir / target;
+  std::filesystem::create_directories(folder);
+  std::ofstream out(folder / name, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  if (!out) {
+    throw std::runtime_error("cannot write " + (folder / name).string());
+  }
+  std::cout << (folder / name).string() << " (" << bytes.size() << " bytes)\n";
+}
+
+wire::Bytes cat(std::initializer_list<wire::ByteView> parts) {
+  wire::Bytes out;
+  for (const auto& p : parts) {
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
+wire::Bytes whole(const wire::FrameView& f) {
+  return cat({f.header, f.body});
+}
+
+struct Exchange {
+  std::vector<wire::Bytes> to_client;  // frames the server sent, in order
+  std::vector<wire::Bytes> to_server;  // frames the client sent, in order
+  wire::Bytes client_record;           // a data record the established client sends
+  wire::Bytes server_record;           // and one the established server sends
+};
+
+// One handshake between the two targets' exact configurations.
+Exchange handshake() {
+  fuzz::FixedRng client_rng(fuzz::kClientRngSeed);
+  fuzz::FixedRng server_rng(fuzz::kServerRngSeed);
+  crypto::ClientHandshake client(fuzz::client_identity(), fuzz::kClientName, client_rng);
+  crypto::ServerHandshake server(fuzz::server_identity(), fuzz::kServerName, server_rng);
+  Exchange ex;
+  wire::Bytes to_client;
+  wire::Bytes to_server;
+  server.start(to_client);
+  wire::FrameDecoder client_in;
+  wire::FrameDecoder server_in;
+  for (int round = 0; round < 10 && !(client.established() && server.established()); ++round) {
+    client_in.feed(to_client);
+    to_client.clear();
+    while (auto f = client_in.next()) {
+      ex.to_client.push_back(whole(*f));
+      if (client.on_frame(*f, to_server) == crypto::HandshakeEvent::peer_identity) {
+        client.accept(to_server);
+      }
+    }
+    server_in.feed(to_server);
+    to_server.clear();
+    while (auto f = server_in.next()) {
+      ex.to_server.push_back(whole(*f));
+      if (server.on_frame(*f, to_client) == crypto::HandshakeEvent::peer_identity) {
+        server.accept(to_client);
+      }
+    }
+  }
+  if (!client.established() || !server.established()) {
+    throw std::runtime_error("the seed handshake did not complete");
+  }
+  auto c = client.take_established();
+  auto s = server.take_established();
+  const std::string hello = "hello from the client";
+  c.sealer.seal(crypto::ContentType::data,
+                wire::ByteView(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()),
+                ex.client_record);
+  const std::string reply = "hello from the server";
+  s.sealer.seal(crypto::ContentType::data,
+                wire::ByteView(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()),
+                ex.server_record);
+  return ex;
+}
+
+wire::Bytes body_of(const wire::Bytes& frame) {
+  return {frame.begin() + wire::kFrameHeaderSize, frame.end()};
+}
+
+wire::Bytes concat(const std::vector<wire::Bytes>& frames, std::size_t n) {
+  wire::Bytes out;
+  for (std::size_t i = 0; i < n && i < frames.size(); ++i) {
+    out.insert(out.end(), frames[i].begin(), frames[i].end());
+  }
+  return out;
+}
+
+wire::Bytes prefixed(std::initializer_list<std::uint8_t> prefix, const wire::Bytes& rest) {
+  wire::Bytes out(prefix);
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+wire::Bytes text_bytes(std::string_view s) {
+  return {s.begin(), s.end()};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: make_fuzz_seeds DIR\n";
+    return 2;
+  }
+  g_dir = argv[1];
+  const Exchange ex = handshake();
+  // to_client: server hello, server key, server signature, server finished.
+  // to_server: client hello, client signature, client finished.
+  const wire::Bytes server_stream = concat(ex.to_client, ex.to_client.size());
+  const wire::Bytes client_stream = concat(ex.to_server, ex.to_server.size());
+  const wire::Bytes alert = wire::frame_of(
+      wire::FrameType::alert, wire::Alert{wire::AlertCode::not_authorized, "key not allowed"});
+
+  // fuzz_client_handshake: what a server sends.
+  write_seed("fuzz_client_handshake", "full_handshake", cat({server_stream, ex.server_record}));
+  write_seed("fuzz_client_handshake", "server_hello", ex.to_client.at(0));
+  write_seed("fuzz_client_handshake", "hello_then_key", concat(ex.to_client, 2));
+  write_seed("fuzz_client_handshake", "hello_then_alert", cat({ex.to_client.at(0), alert}));
+
+  // fuzz_server_handshake: what a client sends.
+  write_seed("fuzz_server_handshake", "full_handshake", cat({client_stream, ex.client_record}));
+  write_seed("fuzz_server_handshake", "client_hello", ex.to_server.at(0));
+  write_seed("fuzz_server_handshake", "alert", alert);
+
+  // fuzz_frame_decoder: [mode][seed] + stream.
+  write_seed("fuzz_frame_decoder", "server_stream_whole", prefixed({0x00, 0x00}, server_stream));
+  write_seed("fuzz_frame_decoder", "client_stream_small_chunks",
+             prefixed({0x13, 0x5A}, client_stream));
+  write_seed("fuzz_frame_decoder", "alert_then_record_bytewise",
+             prefixed({0x00 + 0x01, 0x07}, cat({alert, ex.server_record})));
+  write_seed("fuzz_frame_decoder", "not_a_peer",
+             prefixed({0x02, 0x01}, text_bytes("HTTP/1.1 400 Bad")));
+  {
+    wire::Bytes oversize(wire::kFrameHeaderSize);
+    wire::write_frame_header(oversize.data(), wire::FrameType::alert, wire::kMaxAlertBody + 1);
+    write_seed("fuzz_frame_decoder", "oversize_alert", prefixed({0x05, 0x33}, oversize));
+  }
+
+  // fuzz_handshake_messages: [selector] + body.
+  write_seed("fuzz_handshake_messages", "server_hello", prefixed({0}, body_of(ex.to_client.at(0))));
+  write_seed("fuzz_handshake_messages", "client_hello", prefixed({1}, body_of(ex.to_server.at(0))));
+  write_seed("fuzz_handshake_messages", "server_key", prefixed({2}, body_of(ex.to_client.at(1))));
+  write_seed("fuzz_handshake_messages", "signature", prefixed({3}, body_of(ex.to_client.at(2))));
+  write_seed("fuzz_handshake_messages", "alert", prefixed({4}, body_of(alert)));
+
+  // fuzz_record: mode 0 + records under the fixed key (0, 1, 2, then 1 again: a replay);
+  // mode 1 + operations [ctrl][length u16][position u16].
+  {
+    crypto::RecordSealer sealer(fuzz::record_keys());
+    wire::Bytes r0;
+    wire::Bytes r1;
+    wire::Bytes r2;
+    const wire::Bytes msg = text_bytes("a chat line");
+    sealer.seal(crypto::ContentType::data, msg, r0);
+    sealer.seal(crypto::ContentType::end, {}, r1);
+    sealer.seal(crypto::ContentType::abort, text_bytes("\x01oops"), r2);
+    write_seed("fuzz_record", "open_records", prefixed({0x00}, cat({r0, r1, r2})));
+    write_seed("fuzz_record", "open_replay", prefixed({0x00}, cat({r0, r1, r1})));
+    write_seed("fuzz_record", "open_dropped", prefixed({0x00}, cat({r0, r2})));
+    write_seed("fuzz_record", "seal_open",
+               prefixed({0x01}, {0x00, 0x00, 0x10, 0x00, 0x00, 0x83, 0x00, 0x05, 0x00, 0x30,
+                                 0x02, 0xFF, 0xFF, 0x00, 0x00, 0x04, 0x00, 0x00, 0x12, 0x34}));
+  }
+  return 0;
+}
