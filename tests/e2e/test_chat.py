@@ -748,6 +748,27 @@ class WireTest(SessionTestCase):
         self.assert_strict_prefix(read_bytes(data), got)
         self.assertLess(len(got), 100000)
 
+    def test_tampered_session_is_dropped_and_the_server_serves_the_next(self):
+        # Without --once, a session that fails ends alone: the next client is served.
+        data = self.random_file("in.bin", 1 * MIB)
+        s_out = self.path("server.out")
+        server = self.start_server(once=False, stdout=s_out)
+        proxy = self.proxy(server, flip_at=100000)
+        bad = self.start_client(f"127.0.0.1:{proxy.port}", stdin=data)
+        self.assertNotEqual(bad.wait(RUN_TIMEOUT), 0, bad.describe())
+        server.wait_for(rb"tamper")
+        self.assertIsNone(server.popen.poll(), server.describe())
+        tampered_prefix = read_bytes(s_out)
+        self.assert_strict_prefix(read_bytes(data), tampered_prefix)
+        good = self.random_file("good.bin", 64 * 1024)
+        client = self.start_client(f"127.0.0.1:{server.port}", stdin=good)
+        client.finish(0)
+        self.assertEqual(read_bytes(s_out), tampered_prefix + read_bytes(good))
+        server.signal(signal.SIGTERM)
+        server.finish(0)
+        self.assert_no_crash(server)
+
+
 
 class TerminalTest(SessionTestCase):
     """Chat typed at a pseudo-terminal: lines are messages and a quit word ends the chat."""
