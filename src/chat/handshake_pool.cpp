@@ -50,12 +50,13 @@ void HandshakePool::accept_all(net::Listener& listener) {
            true);
     }
     try {
-      Pending p{std::make_unique<Connection>(std::move(*socket)),
-                std::make_unique<crypto::ServerHandshake>(identity_, name_, crypto::system_rng()),
-                std::chrono::steady_clock::now() + limits_.timeout};
-      p.handshake->start(p.conn->outbox());
-      p.conn->flush_some();
-      pending_.push_back(std::move(p));
+      auto conn = std::make_unique<Connection>(std::move(*socket));
+      auto handshake =
+          std::make_unique<crypto::ServerHandshake>(identity_, name_, crypto::system_rng());
+      handshake->start(conn->outbox());
+      conn->flush_some();
+      pending_.push_back(Pending{std::move(conn), std::move(handshake),
+                                 std::chrono::steady_clock::now() + limits_.timeout});
     } catch (const Error& e) {
       console_.warn("a new connection failed: {}", e.what());
     }
