@@ -23,6 +23,7 @@
 
 #include "crypto/key_file.hpp"
 #include "crypto/key_schedule.hpp"
+#include "fixed_rng.hpp"
 #include "wire/bytes.hpp"
 
 #ifndef FUZZ_DATA_DIR
@@ -44,38 +45,9 @@ inline void check(bool ok, const char* why) {
   }
 }
 
-// SHA-256 in counter mode over a seed (the idea of tests/unit/fixed_rng.hpp). Build a fresh
-// one per input so an input replays exactly.
-class FixedRng final : public Botan::RandomNumberGenerator {
- public:
-  explicit FixedRng(std::string seed) : seed_(std::move(seed)) {}
-  [[nodiscard]] std::string name() const override { return "FuzzFixedRng"; }
-  [[nodiscard]] bool is_seeded() const override { return true; }
-  [[nodiscard]] bool accepts_input() const override { return false; }
-  void clear() override {}
-  void add_entropy(const std::uint8_t* /*input*/, std::size_t /*length*/) override {}
-  void randomize(std::uint8_t output[], std::size_t length) override {
-    for (std::size_t i = 0; i < length; ++i) {
-      if (used_ == sizeof block_) {
-        sha_->update(seed_);
-        for (int k = 7; k >= 0; --k) {
-          sha_->update(static_cast<std::uint8_t>(counter_ >> (8U * static_cast<unsigned>(k))));
-        }
-        sha_->final(block_);
-        ++counter_;
-        used_ = 0;
-      }
-      output[i] = block_[used_++];
-    }
-  }
-
- private:
-  std::string seed_;
-  std::unique_ptr<Botan::HashFunction> sha_ = Botan::HashFunction::create_or_throw("SHA-256");
-  std::uint64_t counter_ = 0;
-  std::uint8_t block_[32] = {};
-  std::size_t used_ = sizeof block_;
-};
+// SHA-256 in counter mode over a seed, shared with the unit tests. Build a fresh one per
+// input so an input replays exactly.
+using FixedRng = test::FixedRng;
 
 inline std::string read_data_file(const std::string& name) {
   const std::string path = std::string(FUZZ_DATA_DIR) + "/" + name;
