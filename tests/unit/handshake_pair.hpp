@@ -15,6 +15,22 @@ struct Transfer {
 
 // Moves bytes between the two sides until both are established. `tamper` may change the bytes
 // in flight (from_server tells the direction). Throws whatever either side throws.
+// Delivers `bytes` to one side: records every frame and answers peer_identity with accept().
+template <typename Handshake>
+void deliver(Handshake& side, wire::FrameDecoder& in, wire::Bytes& bytes, wire::Bytes& reply,
+             Transfer& t) {
+  in.feed(bytes);
+  bytes.clear();
+  while (auto f = in.next()) {
+    wire::Bytes whole(f->header.begin(), f->header.end());
+    whole.insert(whole.end(), f->body.begin(), f->body.end());
+    t.frames.push_back(whole);
+    if (side.on_frame(*f, reply) == crypto::HandshakeEvent::peer_identity) {
+      side.accept(reply);
+    }
+  }
+}
+
 inline Transfer run_handshake(
     crypto::ClientHandshake& client, crypto::ServerHandshake& server,
     const std::function<void(wire::Bytes&, bool from_server)>& tamper = {}) {
@@ -28,29 +44,11 @@ inline Transfer run_handshake(
     if (tamper && !to_client.empty()) {
       tamper(to_client, true);
     }
-    client_in.feed(to_client);
-    to_client.clear();
-    while (auto f = client_in.next()) {
-      wire::Bytes whole(f->header.begin(), f->header.end());
-      whole.insert(whole.end(), f->body.begin(), f->body.end());
-      t.frames.push_back(whole);
-      if (client.on_frame(*f, to_server) == crypto::HandshakeEvent::peer_identity) {
-        client.accept(to_server);
-      }
-    }
+    deliver(client, client_in, to_client, to_server, t);
     if (tamper && !to_server.empty()) {
       tamper(to_server, false);
     }
-    server_in.feed(to_server);
-    to_server.clear();
-    while (auto f = server_in.next()) {
-      wire::Bytes whole(f->header.begin(), f->header.end());
-      whole.insert(whole.end(), f->body.begin(), f->body.end());
-      t.frames.push_back(whole);
-      if (server.on_frame(*f, to_client) == crypto::HandshakeEvent::peer_identity) {
-        server.accept(to_client);
-      }
-    }
+    deliver(server, server_in, to_server, to_client, t);
   }
   return t;
 }
