@@ -25,7 +25,7 @@ void wait_readable(Connection& conn, std::chrono::steady_clock::time_point deadl
     const int timeout = poll_timeout(deadline);
     if (timeout == 0) {
       const std::chrono::duration<double> waited = deadline - start;
-      throw net::NetError(
+      throw net::TimeoutError(
           fmt::format("handshake with {} timed out after {:.1f} s", conn.peer(), waited.count()));
     }
     const int n = ::poll(fds, stop_fd >= 0 ? 2 : 1, timeout);
@@ -108,6 +108,13 @@ void send_alert_now(Connection& conn, const Error& error, bool is_server) {
     alert.code = wire::AlertCode::not_authorized;
   } else if (dynamic_cast<const crypto::UnsupportedVersion*>(&error) != nullptr) {
     alert.code = wire::AlertCode::unsupported_version;
+  } else if (dynamic_cast<const wire::ServerFull*>(&error) != nullptr) {
+    alert.code = wire::AlertCode::server_full;
+  } else if (dynamic_cast<const net::TimeoutError*>(&error) != nullptr) {
+    alert.code = wire::AlertCode::timeout;
+  } else if (dynamic_cast<const crypto::HandshakeError*>(&error) == nullptr &&
+             dynamic_cast<const wire::ProtocolError*>(&error) != nullptr) {
+    alert.code = wire::AlertCode::protocol_error;  // bytes that are not the protocol at all
   }
   alert.text = error.what();
   try {

@@ -32,7 +32,7 @@ void HandshakePool::drop(std::size_t index, const Error& error, bool log) {
 
 void HandshakePool::refuse_all(const std::string& why) {
   while (!pending_.empty()) {
-    drop(0, wire::ProtocolError(why), true);
+    drop(0, wire::ServerFull(why), true);
   }
 }
 
@@ -45,8 +45,8 @@ void HandshakePool::accept_all(net::Listener& listener) {
     }
     if (pending_.size() >= limits_.max_pending) {
       drop(0,
-           wire::ProtocolError(fmt::format("dropped: {} connections were already in the handshake",
-                                           limits_.max_pending)),
+           wire::ServerFull(fmt::format("dropped: {} connections were already in the handshake",
+                                        limits_.max_pending)),
            true);
     }
     try {
@@ -96,7 +96,7 @@ std::optional<JoinedPeer> HandshakePool::next_peer(net::Listener& listener, int 
     for (std::size_t i = pending_.size(); i-- > 0;) {
       if (pending_[i].deadline <= now) {
         drop(i,
-             net::NetError(fmt::format(
+             net::TimeoutError(fmt::format(
                  "handshake timed out after {} s",
                  std::chrono::duration_cast<std::chrono::duration<double>>(limits_.timeout)
                      .count())),

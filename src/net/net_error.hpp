@@ -13,4 +13,10 @@ class NetError : public Error {
   explicit NetError(const std::string& message) : Error(ExitCode::failure, message) {}
 };
 
+// The peer did not do its part in time (its own type, so the peer can be told "timeout").
+class TimeoutError : public NetError {
+ public:
+  explicit TimeoutError(const std::string& message) : NetError(message) {}
+};
+
 }  // namespace cryptochat::net

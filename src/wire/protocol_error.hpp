@@ -13,4 +13,11 @@ class ProtocolError : public Error {
   explicit ProtocolError(const std::string& message) : Error(ExitCode::failure, message) {}
 };
 
+// The server cannot take this connection now (every handshake slot taken, or busy with a
+// session); the peer is told server_full and may try again.
+class ServerFull : public ProtocolError {
+ public:
+  explicit ServerFull(const std::string& message) : ProtocolError(message) {}
+};
+
 }  // namespace cryptochat::wire

@@ -315,6 +315,9 @@ class ServerUnderAttackTest(HostileTestCase):
         data = self.assert_dropped_quickly(sock, "garbage")
         frames, _ = parse_frames(data)
         self.assertTrue(frames and frames[0][0] == SERVER_HELLO, data[:64])
+        # The server says why before it closes: protocol_error (1).
+        alerts = [parse_alert(body) for kind, body in frames if kind == ALERT]
+        self.assertEqual([code for code, _ in alerts], [1], frames)
         self.assert_survived(server, [address], "not a cryptochat peer")
 
     def test_http_request(self):
@@ -458,8 +461,11 @@ class ServerUnderAttackTest(HostileTestCase):
         start = time.monotonic()
         idle, address = self.attacker(server.port)
         self.assertIsNotNone(recv_server_hello(idle), "no SERVER_HELLO")
-        _, how, _ = recv_until_closed(idle, 10)
+        data, how, _ = recv_until_closed(idle, 10)
         dropped_at = time.monotonic() - start
+        frames, _ = parse_frames(data)
+        self.assertEqual([parse_alert(body)[0] for kind, body in frames if kind == ALERT], [5],
+                         "the idle peer is told: timeout (5)")
         self.assertNotEqual(how, "timeout", "the idle connection was never dropped")
         self.assertGreater(dropped_at, HANDSHAKE_TIMEOUT - 0.5)
         self.assertLess(dropped_at, HANDSHAKE_TIMEOUT + 1.5)
@@ -507,6 +513,10 @@ class ServerUnderAttackTest(HostileTestCase):
         # The oldest were dropped for lack of slots, one line each, naming the cap.
         dropped = [l for l in server.lines if b"connections were already in the handshake" in l]
         self.assertGreaterEqual(len(dropped), 8, server.describe())
+        # The first (oldest) flood connection was told why: server_full (6).
+        data, _, _ = recv_until_closed(flood[0][0], 5)
+        frames, _ = parse_frames(data)
+        self.assertIn(6, [parse_alert(body)[0] for kind, body in frames if kind == ALERT], frames)
         rss_before = vm_rss_kib(server.popen.pid)
         for _ in range(3):
             for _ in range(20):
