@@ -46,6 +46,27 @@ void Connection::flush_all(std::chrono::steady_clock::time_point deadline) {
   }
 }
 
+void Connection::close_gracefully(std::chrono::steady_clock::time_point deadline) noexcept {
+  try {
+    flush_all(deadline);
+    shutdown_write();
+    while (true) {
+      pollfd pfd{fd(), POLLIN, 0};
+      const int timeout = poll_timeout(deadline);
+      if (timeout == 0 || ::poll(&pfd, 1, timeout) <= 0) {
+        return;
+      }
+      std::uint8_t discard[4096];
+      const ssize_t n = socket_.read_some(discard);
+      if (n == 0) {
+        return;
+      }
+    }
+  } catch (const std::exception&) {
+    // The peer is gone already; nothing is left to deliver.
+  }
+}
+
 bool Connection::read_some() {
   auto area = decoder_.prepare(kReadChunk);
   const ssize_t n = socket_.read_some(area);

@@ -32,6 +32,11 @@ class Connection {
   bool read_some();
   void shutdown_write() { socket_.shutdown_write(); }
 
+  // Sends what is queued, ends this side, then reads and discards until the peer closes or the
+  // deadline passes. Closing with unread input would make the kernel answer with a reset, which
+  // can destroy the last record (an ABORT, say) before the peer reads it. Never throws.
+  void close_gracefully(std::chrono::steady_clock::time_point deadline) noexcept;
+
  private:
   net::Socket socket_;
   std::string peer_;

@@ -133,7 +133,7 @@ void StreamSession::deliver(wire::ByteView data) {
     est_.sealer.seal(crypto::ContentType::abort,
                      bytes_of(fmt::format("the peer could not write the data out: {}", e.what())),
                      conn_.outbox());
-    conn_.flush_some();
+    conn_.close_gracefully(std::chrono::steady_clock::now() + kStopGrace);
     throw;
   }
 }
