@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "net/net_error.hpp"
@@ -67,9 +68,17 @@ void Connection::close_gracefully(std::chrono::steady_clock::time_point deadline
   }
 }
 
-bool Connection::read_some() {
-  auto area = decoder_.prepare(kReadChunk);
-  const ssize_t n = socket_.read_some(area);
+void Connection::release_idle_memory() {
+  decoder_.release_if_empty();
+  if (!has_output() && outbox_.capacity() > 0) {
+    wire::Bytes().swap(outbox_);
+    sent_ = 0;
+  }
+}
+
+bool Connection::read_some(std::size_t chunk) {
+  auto area = decoder_.prepare(chunk);
+  const ssize_t n = socket_.read_some(area.first(std::min(area.size(), chunk)));
   if (n < 0) {
     decoder_.commit(0);
     return true;  // nothing there yet

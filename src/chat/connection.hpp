@@ -28,8 +28,10 @@ class Connection {
   void flush_some();
   // Blocks (poll) until the outbox is sent or the deadline passes (NetError).
   void flush_all(std::chrono::steady_clock::time_point deadline);
-  // Reads what is there into the decoder; false at end of stream.
-  bool read_some();
+  // Reads what is there (at most chunk bytes) into the decoder; false at end of stream.
+  bool read_some(std::size_t chunk = kReadChunk);
+  // Frees the read and write buffers when both are empty (an idle peer of a busy server).
+  void release_idle_memory();
   void shutdown_write() { socket_.shutdown_write(); }
 
   // Sends what is queued, ends this side, then reads and discards until the peer closes or the

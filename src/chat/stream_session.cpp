@@ -6,11 +6,13 @@
 #include <fmt/format.h>
 #include <cerrno>
 
+#include "crypto/fingerprint.hpp"
 #include "crypto/handshake_error.hpp"
 #include "net/net_error.hpp"
 #include "util/signals.hpp"
 #include "util/text.hpp"
 #include "wire/protocol_error.hpp"
+#include "wire/room_messages.hpp"
 
 namespace cryptochat::chat {
 
@@ -24,10 +26,6 @@ constexpr auto kStopGrace = std::chrono::seconds(5);
 
 wire::ByteView bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
-
-bool is_quit_word(std::string_view line) {
-  return line == "sair" || line == "/quit";
 }
 
 }  // namespace
@@ -58,42 +56,10 @@ void StreamSession::close_local(crypto::ContentType how) {
   if (local_closed_) {
     return;
   }
-  if (!line_buffer_.empty()) {
-    send_data(bytes_of(line_buffer_));
-    line_buffer_.clear();
-  }
+  typed_.finish([this](wire::ByteView line) { send_data(line); });
   est_.sealer.seal(how, {}, conn_.outbox());
   local_closed_ = true;
   input_open_ = false;
-}
-
-void StreamSession::take_lines(bool at_eof) {
-  std::size_t start = 0;
-  while (true) {
-    const auto nl = line_buffer_.find('\n', start);
-    if (nl == std::string::npos) {
-      break;
-    }
-    std::string_view line = std::string_view(line_buffer_).substr(start, nl - start);
-    std::string_view bare = line;
-    if (!bare.empty() && bare.back() == '\r') {
-      bare.remove_suffix(1);
-    }
-    if (is_quit_word(bare)) {
-      line_buffer_.erase(0, nl + 1);
-      line_buffer_.clear();  // what follows the quit word is not sent
-      end_ = SessionEnd::local_quit;
-      close_local(crypto::ContentType::quit);
-      return;
-    }
-    send_data(bytes_of(std::string_view(line_buffer_).substr(start, nl + 1 - start)));
-    start = nl + 1;
-  }
-  line_buffer_.erase(0, start);
-  if (line_buffer_.size() >= wire::kMaxRecordData || (at_eof && !line_buffer_.empty())) {
-    send_data(bytes_of(line_buffer_));
-    line_buffer_.clear();
-  }
 }
 
 void StreamSession::read_input() {
@@ -106,24 +72,25 @@ void StreamSession::read_input() {
   }
   if (n == 0) {
     input_ended_ = true;
-    if (io_.line_mode) {
-      take_lines(true);
-    }
     close_local(crypto::ContentType::end);
     return;
   }
   const wire::ByteView got(input_chunk_.data(), static_cast<std::size_t>(n));
   if (io_.line_mode) {
-    line_buffer_.append(got.begin(), got.end());
-    take_lines(false);
+    if (typed_.feed(got, [this](wire::ByteView line) { send_data(line); })) {
+      end_ = SessionEnd::local_quit;
+      close_local(crypto::ContentType::quit);
+    }
   } else {
     send_data(got);
   }
 }
 
-void StreamSession::deliver(wire::ByteView data) {
+void StreamSession::deliver(wire::ByteView data, const std::string* sender) {
   try {
-    if (view_) {
+    if (view_ && sender != nullptr) {
+      view_->show_message(*sender, data);
+    } else if (view_) {
       view_->show(data);
     } else {
       write_all(io_.out_fd, data, "standard output");
@@ -181,6 +148,27 @@ void StreamSession::handle_record(const crypto::OpenedRecord& record) {
           fmt::format("the peer aborted the session: {}",
                       printable(std::string_view(reinterpret_cast<const char*>(record.data.data()),
                                                  record.data.size()))));
+    case crypto::ContentType::relay: {
+      if (!io_.peer_may_relay) {
+        break;
+      }
+      if (peer_closed_) {
+        throw wire::ProtocolError("protocol error: the peer sent data after its end");
+      }
+      const auto relay = wire::parse_relay(record.data);
+      deliver(relay.data, &relay.sender.name);
+      return;
+    }
+    case crypto::ContentType::room_event: {
+      if (!io_.peer_may_relay) {
+        break;
+      }
+      const auto event = wire::parse_room_event(record.data);
+      console_.info("{} ({}) {} the room", printable(event.who.name),
+                    crypto::short_fingerprint(crypto::fingerprint_of_hash(event.who.key_hash)),
+                    event.kind == wire::RoomEventKind::joined ? "joined" : "left");
+      return;
+    }
     case crypto::ContentType::finished:
       break;
   }

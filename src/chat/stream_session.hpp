@@ -8,6 +8,7 @@
 
 #include "chat/connection.hpp"
 #include "chat/terminal_view.hpp"
+#include "chat/typed_input.hpp"
 #include "crypto/handshake.hpp"
 #include "util/console.hpp"
 
@@ -16,8 +17,9 @@ namespace cryptochat::chat {
 struct SessionIo {
   int in_fd = 0;  // -1: no input (it ended in an earlier session)
   int out_fd = 1;
-  bool line_mode = false;     // input is a terminal: a line is a message, `sair`/`/quit` end
-  bool terminal_out = false;  // output is a terminal: show name and time, neutralise controls
+  bool line_mode = false;       // input is a terminal: a line is a message, `sair`/`/quit` end
+  bool terminal_out = false;    // output is a terminal: show name and time, neutralise controls
+  bool peer_may_relay = false;  // the peer is a server: it may relay others and announce them
 };
 
 enum class SessionEnd {
@@ -40,11 +42,11 @@ class StreamSession {
 
  private:
   void read_input();
-  void take_lines(bool at_eof);
   void send_data(wire::ByteView data);
   void close_local(crypto::ContentType how);
   void handle_record(const crypto::OpenedRecord& record);
-  void deliver(wire::ByteView data);
+  // sender: who said it, when a room server relays another participant's data.
+  void deliver(wire::ByteView data, const std::string* sender = nullptr);
   [[noreturn]] void connection_ended();
   [[nodiscard]] bool done() const;
 
@@ -54,7 +56,7 @@ class StreamSession {
   const Console& console_;
   int stop_fd_;
   std::optional<TerminalView> view_;
-  std::string line_buffer_;
+  TypedInput typed_;
   wire::Bytes input_chunk_;
   bool input_open_;
   bool input_ended_ = false;

@@ -40,7 +40,7 @@ void TerminalView::show(wire::ByteView data) {
     if (nl == std::string::npos) {
       break;
     }
-    show_line(std::string_view(partial_).substr(start, nl - start));
+    show_line(peer_name_, std::string_view(partial_).substr(start, nl - start));
     start = nl + 1;
   }
   partial_.erase(0, start);
@@ -51,12 +51,22 @@ void TerminalView::show(wire::ByteView data) {
 
 void TerminalView::flush() {
   if (!partial_.empty()) {
-    show_line(partial_);
+    show_line(peer_name_, partial_);
     partial_.clear();
   }
 }
 
-void TerminalView::show_line(std::string_view line) {
+void TerminalView::show_message(std::string_view sender, wire::ByteView data) {
+  const std::string name = printable(sender);
+  std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    show_line(name, text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+}
+
+void TerminalView::show_line(std::string_view name, std::string_view line) {
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
   }
@@ -67,7 +77,7 @@ void TerminalView::show_line(std::string_view line) {
   if (std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local) == 0) {
     stamp[0] = '\0';
   }
-  const std::string text = fmt::format("[{}] {}: {}\n", stamp, peer_name_, printable(line));
+  const std::string text = fmt::format("[{}] {}: {}\n", stamp, name, printable(line));
   write_all(fd_, wire::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
             "standard output");
 }

@@ -15,9 +15,12 @@ class TerminalView {
   // Shows complete lines now; keeps a partial line until its end arrives (or flush()).
   void show(wire::ByteView data);
   void flush();
+  // A whole message from someone else (a room relays one record at a time): every line of it
+  // now, the last one even without its newline.
+  void show_message(std::string_view sender, wire::ByteView data);
 
  private:
-  void show_line(std::string_view line);
+  void show_line(std::string_view name, std::string_view line);
   int fd_;
   std::string peer_name_;
   std::string partial_;

@@ -67,7 +67,9 @@ void connect(const ConnectOptions& opts, const Console& console) {
       deadline, stop.fd());
   console.info("connected to {} ({}) at {}", printable(established.peer_name),
                established.peer_key.fingerprint(), conn.peer());
-  chat::StreamSession(conn, std::move(established), standard_io(), console, stop.fd()).run();
+  chat::SessionIo io = standard_io();
+  io.peer_may_relay = true;  // the server may be a room
+  chat::StreamSession(conn, std::move(established), io, console, stop.fd()).run();
 }
 
 }  // namespace

@@ -1,24 +1,29 @@
 #include "cli/serve.hpp"
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <memory>
 #include <optional>
 
-#include "chat/handshake_pool.hpp"
+#include "chat/handshake_stage.hpp"
+#include "chat/room_server.hpp"
 #include "chat/stream_session.hpp"
 #include "cli/identity.hpp"
 #include "cli/non_empty.hpp"
 #include "cli/session_io.hpp"
 #include "cli/subcommand.hpp"
 #include "crypto/random.hpp"
-#include "net/net_error.hpp"
+#include "net/poller.hpp"
 #include "net/socket.hpp"
 #include "trust/authorized_keys.hpp"
 #include "util/error.hpp"
 #include "util/signals.hpp"
 #include "util/text.hpp"
+#include "util/worker_pool.hpp"
 
 namespace cryptochat::cli {
 
@@ -32,7 +37,51 @@ struct ServeOptions {
   std::string authorized_keys;
   double handshake_timeout = 10;
   std::size_t max_handshakes = 64;
+  std::size_t max_clients = 1000;
+  double idle_timeout = 0;  // 0: no limit
 };
+
+// Descriptors besides the clients' and handshakes': standard streams, listener, epoll, ...
+constexpr std::size_t kSpareDescriptors = 32;
+
+// Enough descriptors for every client and handshake: the usual soft limit of 1024 is too few
+// for a full room, and the hard limit is normally far higher.
+void raise_descriptor_limit(std::size_t needed, const Console& console) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= needed) {
+    return;
+  }
+  limit.rlim_cur = std::min<rlim_t>(needed, limit.rlim_max);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < needed) {
+    console.warn("only {} file descriptors are allowed: fewer clients than --max-clients may fit",
+                 limit.rlim_cur);
+  }
+}
+
+// One peer, one session: the original two-person chat.
+void serve_once(const chat::StageLimits& limits, const crypto::PrivateKey& identity,
+                const std::string& name, chat::IdentityCheck check, net::Listener& listener,
+                int stop_fd, const Console& console) {
+  net::Poller poller;
+  std::optional<chat::JoinedPeer> joined;
+  {
+    WorkerPool workers(1);
+    chat::HandshakeStage stage(identity, name, std::move(check), limits, console, poller, workers,
+                               16);
+    joined = chat::next_peer(stage, poller, listener, stop_fd, workers);
+    if (!joined) {
+      return;
+    }
+    // Handshakes still under way are told the server is taken.
+    stage.refuse_all("the server is busy with another session; try again later");
+  }
+  chat::Connection& conn = *joined->conn;
+  const std::string peer_name = printable(joined->established.peer_name);
+  const std::string peer_fp = joined->established.peer_key.fingerprint();
+  console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
+  chat::StreamSession(conn, std::move(joined->established), standard_io(), console, stop_fd).run();
+  console.info("{} ({}) left", peer_name, peer_fp);
+}
 
 void serve(const ServeOptions& opts, const Console& console) {
   ignore_sigpipe();
@@ -43,6 +92,7 @@ void serve(const ServeOptions& opts, const Console& console) {
   if (!opts.authorized_keys.empty()) {
     allowed = trust::AuthorizedKeys::load(opts.authorized_keys);
   }
+  raise_descriptor_limit(opts.max_clients + opts.max_handshakes + kSpareDescriptors, console);
   auto listener = net::Listener::open(
       opts.bind.empty() ? std::nullopt : std::optional<std::string>(opts.bind), opts.port);
   listener.set_nonblocking(true);
@@ -52,47 +102,28 @@ void serve(const ServeOptions& opts, const Console& console) {
     console.info("admitting only the {} keys in {}", allowed->size(), opts.authorized_keys);
   }
 
-  chat::SessionIo io = standard_io();
-  chat::PoolLimits limits;
+  chat::StageLimits limits;
   limits.timeout = std::chrono::milliseconds(static_cast<long long>(opts.handshake_timeout * 1000));
   limits.max_pending = opts.max_handshakes;
-  chat::HandshakePool pool(
-      identity, name,
-      [&](const crypto::PublicKey& key) {
-        if (allowed && !allowed->allows(key.fingerprint())) {
-          throw AuthError(
-              fmt::format("key {} is not authorized on this server", key.fingerprint()));
-        }
-      },
-      limits, console);
-  while (auto joined = pool.next_peer(listener, stop.fd())) {
-    // One session at a time for now: handshakes still under way are told to come back later.
-    pool.refuse_all("the server is busy with another session; try again later");
-    chat::Connection& conn = *joined->conn;
-    const std::string peer_name = printable(joined->established.peer_name);
-    const std::string peer_fp = joined->established.peer_key.fingerprint();
-    console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
-    chat::SessionResult result;
-    try {
-      result =
-          chat::StreamSession(conn, std::move(joined->established), io, console, stop.fd()).run();
-    } catch (const std::exception& e) {
-      if (opts.once) {
-        throw;
-      }
-      // One peer's failure ends its session only.
-      console.warn("{} ({}): {}", peer_name, conn.peer(), e.what());
-      continue;
+  chat::IdentityCheck check = [&allowed](const crypto::PublicKey& key) {
+    if (allowed && !allowed->allows(key.fingerprint())) {
+      throw AuthError(fmt::format("key {} is not authorized on this server", key.fingerprint()));
     }
-    console.info("{} ({}) left", peer_name, peer_fp);
-    if (result.input_ended) {
-      io.in_fd = -1;  // standard input is used up: later sessions get none
-    }
-    if (opts.once || result.end == chat::SessionEnd::stopped ||
-        result.end == chat::SessionEnd::local_quit) {
-      return;
-    }
+  };
+  if (opts.once) {
+    serve_once(limits, identity, name, std::move(check), listener, stop.fd(), console);
+    return;
   }
+  const chat::SessionIo io = standard_io();
+  chat::RoomServerSettings settings;
+  settings.handshakes = limits;
+  settings.room.max_clients = opts.max_clients;
+  settings.room.idle_timeout =
+      std::chrono::milliseconds(static_cast<long long>(opts.idle_timeout * 1000));
+  settings.room.out_fd = io.out_fd;
+  settings.room.terminal_out = io.terminal_out;
+  chat::run_room_server(identity, name, std::move(check), listener, io, settings, console,
+                        stop.fd());
 }
 
 }  // namespace
@@ -106,7 +137,8 @@ Command add_serve(CLI::App& app) {
   cmd->add_option("--bind,-b", opts->bind, "Address to listen on [default: all IPv4 and IPv6]")
       ->type_name("ADDR")
       ->check(kNonEmpty);
-  cmd->add_flag("--once", opts->once, "Serve one session, then exit with its status");
+  cmd->add_flag("--once", opts->once,
+                "Serve one client, one to one, then exit with its status (no room)");
   cmd->add_option("--authorized-keys", opts->authorized_keys,
                   "Admit only the keys in FILE (public key PEM blocks and SHA256: fingerprints)")
       ->type_name("FILE")
@@ -118,6 +150,13 @@ Command add_serve(CLI::App& app) {
       ->capture_default_str()
       ->type_name("N")
       ->check(CLI::Range(1, 100000));
+  cmd->add_option("--max-clients", opts->max_clients,
+                  "Clients in the room at once; past it a newcomer is refused")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(CLI::Range(1, 100000));
+  add_seconds_option(*cmd, "--idle-timeout", opts->idle_timeout,
+                     "Drop a client that has sent nothing for this many seconds [default: never]");
   add_identity_options(*cmd, opts->identity);
   return when_parsed(cmd, opts, serve);
 }

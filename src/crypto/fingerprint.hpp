@@ -2,6 +2,7 @@
 // of SHA-256 over the DER SubjectPublicKeyInfo.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -11,6 +12,12 @@
 namespace cryptochat::crypto {
 
 std::string fingerprint_of_spki(std::span<const std::uint8_t> spki_der);
+// The same from the 32-byte SHA-256 of the SubjectPublicKeyInfo (rooms send only the hash).
+std::string fingerprint_of_hash(std::span<const std::uint8_t, 32> spki_hash);
+// SHA-256 of the SubjectPublicKeyInfo.
+std::array<std::uint8_t, 32> spki_hash(std::span<const std::uint8_t> spki_der);
+// "SHA256:" and the first 8 base64 characters: enough to tell people in a room apart.
+std::string short_fingerprint(std::string_view fingerprint);
 
 // True when text has the form of a fingerprint: "SHA256:" and 43 base64 characters.
 bool looks_like_fingerprint(std::string_view text);

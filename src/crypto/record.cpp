@@ -15,7 +15,7 @@ std::unique_ptr<Botan::AEAD_Mode> make_aead(const DirectionKeys& keys, Botan::Ci
 }
 
 bool valid_type(std::uint8_t t) {
-  return t <= static_cast<std::uint8_t>(ContentType::abort);
+  return t <= static_cast<std::uint8_t>(ContentType::room_event);
 }
 
 }  // namespace

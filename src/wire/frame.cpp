@@ -95,6 +95,13 @@ void FrameDecoder::commit(std::size_t written) {
   end_ += std::min(written, buffer_.size() - end_);
 }
 
+void FrameDecoder::release_if_empty() {
+  if (start_ == end_) {
+    Bytes().swap(buffer_);
+    start_ = end_ = 0;
+  }
+}
+
 void FrameDecoder::feed(ByteView data) {
   auto area = prepare(data.size());
   std::copy(data.begin(), data.end(), area.begin());

@@ -72,6 +72,10 @@ class FrameDecoder {
   // means the stream was cut).
   [[nodiscard]] std::size_t buffered() const { return end_ - start_; }
 
+  // Frees the buffer when it holds nothing: a server with many idle peers keeps no read
+  // buffer for each. Only call it when no FrameView from next() is still in use.
+  void release_if_empty();
+
  private:
   void compact();
   Bytes buffer_;

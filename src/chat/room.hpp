@@ -1,0 +1,92 @@
+// A chat room: the participants that finished their handshake, what each says written out on
+// the server and relayed to all the others, join and leave announced (PROTOCOL.md, "Rooms").
+//
+// Backpressure: every participant has its own queue of sealed records. Above kBackedUp bytes it
+// is backed up, and the room takes no new input (the operator's or anyone's) while a reading
+// participant is backed up. One that drains less than kProgress bytes in kStallTime while backed
+// up is stalled: it no longer holds the room, and once its queue passes kQueueLimit it is
+// dropped. So memory stays bounded, a stopped reader delays the others by kStallTime at most,
+// and a reader that keeps up loses nothing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chat/connection.hpp"
+#include "chat/handshake_stage.hpp"
+#include "chat/terminal_view.hpp"
+#include "crypto/record.hpp"
+#include "net/poller.hpp"
+#include "util/console.hpp"
+#include "util/error.hpp"
+#include "wire/room_messages.hpp"
+
+namespace cryptochat::chat {
+
+inline constexpr std::size_t kBackedUp = std::size_t{256} * 1024;
+inline constexpr std::size_t kQueueLimit = std::size_t{1} << 20U;
+inline constexpr std::size_t kProgress = std::size_t{64} * 1024;
+inline constexpr auto kStallTime = std::chrono::seconds(2);
+
+struct RoomSettings {
+  std::size_t max_clients = 1000;
+  std::chrono::milliseconds idle_timeout{0};  // 0: none
+  int out_fd = 1;                             // where participants' data is written
+  bool terminal_out = false;                  // show "[time] name: text" lines instead
+};
+
+class Room {
+ public:
+  Room(RoomSettings settings, const Console& console, net::Poller& poller);
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+  Room(Room&&) = delete;
+  Room& operator=(Room&&) = delete;
+  ~Room();
+
+  [[nodiscard]] bool full() const { return members_.size() >= settings_.max_clients; }
+  [[nodiscard]] bool empty() const { return members_.empty(); }
+  [[nodiscard]] std::size_t size() const { return members_.size(); }
+  [[nodiscard]] bool owns(std::uint64_t token) const { return members_.contains(token); }
+
+  // Someone whose handshake completed enters (or is told the room is full).
+  void join(JoinedPeer peer);
+  void on_ready(std::uint64_t token, std::uint32_t events);
+  // The operator's own data, to everyone.
+  void broadcast(wire::ByteView data);
+  // True while new input may be taken: someone is there and no reader holds the room.
+  [[nodiscard]] bool takes_input() const { return !members_.empty() && holding_ == 0; }
+  // Ends the chat for everyone (QUIT): they confirm, then leave.
+  void close();
+  // Stalls, idle timeouts and closes that took too long; then removes whoever is done and
+  // updates what the poller watches. Call once per turn of the event loop.
+  void tick();
+
+ private:
+  struct Member;
+  void seal(Member& m, crypto::ContentType type, wire::ByteView content);
+  void flush(Member& m);
+  void handle_record(Member& m, const crypto::OpenedRecord& record);
+  void relay(const Member& from, wire::ByteView data);
+  void announce(const Member& who, wire::RoomEventKind kind);
+  void write_out(Member& from, wire::ByteView data);
+  void drop(Member& m, const std::string& why, bool tell_peer);
+  void leave(Member& m);
+  void update_backlog(Member& m);
+  void watch(Member& m);
+
+  RoomSettings settings_;
+  const Console& console_;
+  net::Poller& poller_;
+  std::map<std::uint64_t, std::unique_ptr<Member>> members_;
+  std::size_t holding_ = 0;  // members backed up and not stalled
+  bool closing_ = false;
+  wire::Bytes relay_buffer_;
+};
+
+}  // namespace cryptochat::chat

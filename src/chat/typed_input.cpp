@@ -1,0 +1,50 @@
+#include "chat/typed_input.hpp"
+
+#include "wire/frame.hpp"
+
+namespace cryptochat::chat {
+
+namespace {
+wire::ByteView bytes_of(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+}  // namespace
+
+bool is_quit_word(std::string_view line) {
+  return line == "sair" || line == "/quit";
+}
+
+bool TypedInput::feed(wire::ByteView typed, const Send& send) {
+  buffer_.append(typed.begin(), typed.end());
+  std::size_t start = 0;
+  while (true) {
+    const auto nl = buffer_.find('\n', start);
+    if (nl == std::string::npos) {
+      break;
+    }
+    std::string_view bare = std::string_view(buffer_).substr(start, nl - start);
+    if (!bare.empty() && bare.back() == '\r') {
+      bare.remove_suffix(1);
+    }
+    if (is_quit_word(bare)) {
+      buffer_.clear();
+      return true;
+    }
+    send(bytes_of(std::string_view(buffer_).substr(start, nl + 1 - start)));
+    start = nl + 1;
+  }
+  buffer_.erase(0, start);
+  if (buffer_.size() >= wire::kMaxRecordData) {
+    finish(send);
+  }
+  return false;
+}
+
+void TypedInput::finish(const Send& send) {
+  if (!buffer_.empty()) {
+    send(bytes_of(buffer_));
+    buffer_.clear();
+  }
+}
+
+}  // namespace cryptochat::chat
