@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 
+#include "crypto/fingerprint.hpp"
 #include "crypto/handshake.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/key_schedule.hpp"
@@ -26,6 +27,7 @@
 #include "handshake_pair.hpp"
 #include "test_support.hpp"
 #include "wire/handshake_messages.hpp"
+#include "wire/room_messages.hpp"
 
 using namespace cryptochat;
 
@@ -173,6 +175,64 @@ TEST_CASE("PROTOCOL.md vectors: transcript, secrets, signatures, keys and first 
   const auto data_frame = hex(v, "record_client_data_1");
   const auto rec = opener.open(frame_view(data_frame));
   CHECK(std::string(rec.data.begin(), rec.data.end()) == hello);
+}
+
+TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT and RELAY records") {
+  const Vectors v = read_protocol_vectors();
+  const auto client_key = key_from_der(hex(v, "client_identity_pkcs8"));
+  wire::Participant alice;
+  const auto hash = crypto::spki_hash(client_key.public_key().spki_der());
+  std::copy(hash.begin(), hash.end(), alice.key_hash.begin());
+  alice.name = "alice";
+  const wire::Bytes event =
+      wire::encode(wire::RoomEvent{wire::RoomEventKind::joined, alice});
+  wire::Bytes relay;
+  wire::encode_relay_header(alice, relay);
+  const std::string said = "hi all\n";
+  relay.insert(relay.end(), said.begin(), said.end());
+
+  // The server's records after its FINISHED (sequence 0) under the session's s2c keys.
+  crypto::DirectionKeys s2c_keys;
+  const auto key = hex(v, "s2c_key");
+  const auto iv = hex(v, "s2c_iv");
+  s2c_keys.key.assign(key.begin(), key.end());
+  std::copy(iv.begin(), iv.end(), s2c_keys.iv.begin());
+  crypto::RecordSealer sealer(s2c_keys);
+  wire::Bytes finished;  // sequence 0: only its number matters to what follows
+  sealer.seal(crypto::ContentType::finished, {}, finished);
+  wire::Bytes event_record;
+  sealer.seal(crypto::ContentType::room_event, event, event_record);
+  wire::Bytes relay_record;
+  sealer.seal(crypto::ContentType::relay, relay, relay_record);
+
+  if (std::getenv("CRYPTOCHAT_PRINT_VECTORS") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+    std::cout << "room_event_joined_alice = " << to_hex(event) << "\n"
+              << "record_server_room_event_1 = " << to_hex(event_record) << "\n"
+              << "relay_alice_hi_all = " << to_hex(relay) << "\n"
+              << "record_server_relay_2 = " << to_hex(relay_record) << "\n";
+  }
+  CHECK(to_hex(event) == to_hex(hex(v, "room_event_joined_alice")));
+  CHECK(to_hex(event_record) == to_hex(hex(v, "record_server_room_event_1")));
+  CHECK(to_hex(relay) == to_hex(hex(v, "relay_alice_hi_all")));
+  CHECK(to_hex(relay_record) == to_hex(hex(v, "record_server_relay_2")));
+
+  // A client opens and reads them.
+  crypto::RecordOpener opener(s2c_keys);
+  opener.open(frame_view(hex(v, "record_server_finished")));
+  const auto event_frame = hex(v, "record_server_room_event_1");
+  const auto opened_event = opener.open(frame_view(event_frame));
+  REQUIRE(opened_event.type == crypto::ContentType::room_event);
+  const auto parsed_event = wire::parse_room_event(opened_event.data);
+  CHECK(parsed_event.kind == wire::RoomEventKind::joined);
+  CHECK(parsed_event.who.name == "alice");
+  CHECK(crypto::fingerprint_of_hash(parsed_event.who.key_hash) ==
+        client_key.public_key().fingerprint());
+  const auto relay_frame = hex(v, "record_server_relay_2");
+  const auto opened_relay = opener.open(frame_view(relay_frame));
+  REQUIRE(opened_relay.type == crypto::ContentType::relay);
+  const auto parsed_relay = wire::parse_relay(opened_relay.data);
+  CHECK(parsed_relay.sender.name == "alice");
+  CHECK(std::string(parsed_relay.data.begin(), parsed_relay.data.end()) == said);
 }
 
 TEST_CASE("print fresh PROTOCOL.md vectors (CRYPTOCHAT_PRINT_VECTORS=1)") {
