@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include "crypto/random.hpp"
 #include "net/net_error.hpp"
 #include "util/signals.hpp"
@@ -226,13 +228,18 @@ std::optional<JoinedPeer> next_peer(HandshakeStage& stage, net::Poller& poller,
   poller.add(workers.notify_fd(), EPOLLIN, kWorkers);
   struct Unwatch {
     net::Poller& poller;
-    int fds[3];
+    std::array<int, 3> fds;
+    Unwatch(net::Poller& p, std::array<int, 3> f) : poller(p), fds(f) {}
+    Unwatch(const Unwatch&) = delete;
+    Unwatch& operator=(const Unwatch&) = delete;
+    Unwatch(Unwatch&&) = delete;
+    Unwatch& operator=(Unwatch&&) = delete;
     ~Unwatch() {
       for (const int fd : fds) {
         poller.remove(fd);
       }
     }
-  } unwatch{poller, {listener.fd(), stop_fd, workers.notify_fd()}};
+  } const unwatch(poller, {listener.fd(), stop_fd, workers.notify_fd()});
 
   while (!StopSignals::stop_requested()) {
     if (auto joined = stage.take_joined()) {

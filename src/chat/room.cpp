@@ -162,7 +162,7 @@ void Room::drop(Member& m, const std::string& why, bool tell_peer) {
   announce(m, wire::RoomEventKind::left);
 }
 
-void Room::write_out(Member& from, wire::ByteView data) {
+void Room::write_out(Member& from, wire::ByteView data) const {
   if (from.view) {
     from.view->show(data);
   } else {

@@ -69,12 +69,12 @@ class Room {
 
  private:
   struct Member;
-  void seal(Member& m, crypto::ContentType type, wire::ByteView content);
+  static void seal(Member& m, crypto::ContentType type, wire::ByteView content);
   void flush(Member& m);
   void handle_record(Member& m, const crypto::OpenedRecord& record);
   void relay(const Member& from, wire::ByteView data);
   void announce(const Member& who, wire::RoomEventKind kind);
-  void write_out(Member& from, wire::ByteView data);
+  void write_out(Member& from, wire::ByteView data) const;
   void drop(Member& m, const std::string& why, bool tell_peer);
   void leave(Member& m);
   void update_backlog(Member& m);

@@ -66,7 +66,7 @@ void TerminalView::show_message(std::string_view sender, wire::ByteView data) {
   }
 }
 
-void TerminalView::show_line(std::string_view name, std::string_view line) {
+void TerminalView::show_line(std::string_view name, std::string_view line) const {
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
   }

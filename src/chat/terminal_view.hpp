@@ -20,7 +20,7 @@ class TerminalView {
   void show_message(std::string_view sender, wire::ByteView data);
 
  private:
-  void show_line(std::string_view name, std::string_view line);
+  void show_line(std::string_view name, std::string_view line) const;
   int fd_;
   std::string peer_name_;
   std::string partial_;
