@@ -184,8 +184,7 @@ TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT and RELAY records") {
   const auto hash = crypto::spki_hash(client_key.public_key().spki_der());
   std::copy(hash.begin(), hash.end(), alice.key_hash.begin());
   alice.name = "alice";
-  const wire::Bytes event =
-      wire::encode(wire::RoomEvent{wire::RoomEventKind::joined, alice});
+  const wire::Bytes event = wire::encode(wire::RoomEvent{wire::RoomEventKind::joined, alice});
   wire::Bytes relay;
   wire::encode_relay_header(alice, relay);
   const std::string said = "hi all\n";
