@@ -26,21 +26,24 @@ bool TypedInput::feed(wire::ByteView typed, const Send& send) {
     if (!bare.empty() && bare.back() == '\r') {
       bare.remove_suffix(1);
     }
-    if (is_quit_word(bare)) {
+    if (!line_started_ && is_quit_word(bare)) {
       buffer_.clear();
       return true;
     }
+    line_started_ = false;
     send(bytes_of(std::string_view(buffer_).substr(start, nl + 1 - start)));
     start = nl + 1;
   }
   buffer_.erase(0, start);
   if (buffer_.size() >= wire::kMaxRecordData) {
     finish(send);
+    line_started_ = true;  // the rest of this line is not a line of its own
   }
   return false;
 }
 
 void TypedInput::finish(const Send& send) {
+  line_started_ = false;
   if (!buffer_.empty()) {
     send(bytes_of(buffer_));
     buffer_.clear();

@@ -25,6 +25,7 @@ class TypedInput {
 
  private:
   std::string buffer_;
+  bool line_started_ = false;  // part of the current line was sent already (it was too long)
 };
 
 }  // namespace cryptochat::chat

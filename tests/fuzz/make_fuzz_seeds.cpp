@@ -2,7 +2,8 @@
 // tests/fuzz/corpus): real frames and messages from a client and a server handshaking in
 // memory with exactly the keys and fixed RNG seeds of fuzz_client_handshake and
 // fuzz_server_handshake (so replaying one side's frames takes the other side's target all the
-// way to the established state), and records sealed under fuzz_record's fixed key.
+// way to the established state), records sealed under fuzz_record's fixed key, and the RELAY
+// and ROOM_EVENT contents of fuzz_room_messages.
 //
 //   build-fuzz/tests/fuzz/make_fuzz_seeds tests/fuzz/corpus
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "fuzz_common.hpp"
 #include "wire/frame.hpp"
 #include "wire/handshake_messages.hpp"
+#include "wire/room_messages.hpp"
 
 using namespace cryptochat;
 
@@ -186,6 +188,42 @@ int main(int argc, char** argv) {
     write_seed("fuzz_record", "seal_open",
                prefixed({0x01}, {0x00, 0x00, 0x10, 0x00, 0x00, 0x83, 0x00, 0x05, 0x00, 0x30,
                                  0x02, 0xFF, 0xFF, 0x00, 0x00, 0x04, 0x00, 0x00, 0x12, 0x34}));
+  }
+
+  // fuzz_room_messages: RELAY and ROOM_EVENT contents (the whole input goes to both parsers).
+  {
+    wire::Participant alice;
+    for (std::size_t i = 0; i < alice.key_hash.size(); ++i) {
+      alice.key_hash[i] = static_cast<std::uint8_t>(i);
+    }
+    alice.name = "alice";
+    wire::Participant unnamed;  // a participant without a display name (not a person)
+    unnamed.key_hash.fill(0xC3);
+    wire::Participant longest;
+    longest.key_hash.fill(0x5A);
+    longest.name = std::string(wire::kMaxNameSize, 'n');
+    const auto relay = [](const wire::Participant& from, const wire::Bytes& data) {
+      wire::Bytes out;
+      wire::encode_relay_header(from, out);
+      out.insert(out.end(), data.begin(), data.end());
+      return out;
+    };
+    write_seed("fuzz_room_messages", "relay_alice", relay(alice, text_bytes("hi all\n")));
+    write_seed("fuzz_room_messages", "relay_unnamed_one_byte", relay(unnamed, {0x00}));
+    write_seed("fuzz_room_messages", "relay_longest_name", relay(longest, text_bytes("x")));
+    wire::Bytes nested;  // data that looks like another header
+    wire::encode_relay_header(alice, nested);
+    write_seed("fuzz_room_messages", "relay_header_as_data", relay(unnamed, nested));
+    write_seed("fuzz_room_messages", "joined_alice",
+               wire::encode(wire::RoomEvent{wire::RoomEventKind::joined, alice}));
+    write_seed("fuzz_room_messages", "left_unnamed",
+               wire::encode(wire::RoomEvent{wire::RoomEventKind::left, unnamed}));
+    write_seed("fuzz_room_messages", "left_longest_name",
+               wire::encode(wire::RoomEvent{wire::RoomEventKind::left, longest}));
+    wire::Bytes too_long = wire::encode(wire::RoomEvent{wire::RoomEventKind::joined, longest});
+    too_long[1 + wire::kKeyHashSize] = wire::kMaxNameSize + 1;  // name_len 65, 64 bytes follow
+    too_long.push_back('n');
+    write_seed("fuzz_room_messages", "name_length_65", too_long);
   }
   return 0;
 }
