@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "chat/stream_session.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/handshake_error.hpp"
 #include "util/text.hpp"
@@ -243,10 +244,7 @@ void Room::handle_record(Member& m, const crypto::OpenedRecord& record) {
       flush(m);
       return;
     case crypto::ContentType::abort:
-      throw wire::ProtocolError(
-          fmt::format("the peer aborted the session: {}",
-                      printable(std::string_view(reinterpret_cast<const char*>(record.data.data()),
-                                                 record.data.size()))));
+      throw_peer_aborted(record.data);
     default:
       break;
   }

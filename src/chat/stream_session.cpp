@@ -30,6 +30,12 @@ wire::ByteView bytes_of(std::string_view text) {
 
 }  // namespace
 
+void throw_peer_aborted(wire::ByteView reason) {
+  throw wire::ProtocolError(fmt::format(
+      "the peer aborted the session: {}",
+      printable(std::string_view(reinterpret_cast<const char*>(reason.data()), reason.size()))));
+}
+
 StreamSession::StreamSession(Connection& conn, crypto::Established established, SessionIo io,
                              const Console& console, int stop_fd)
     : conn_(conn),
@@ -144,10 +150,7 @@ void StreamSession::handle_record(const crypto::OpenedRecord& record) {
       ack_received_ = true;
       return;
     case crypto::ContentType::abort:
-      throw wire::ProtocolError(
-          fmt::format("the peer aborted the session: {}",
-                      printable(std::string_view(reinterpret_cast<const char*>(record.data.data()),
-                                                 record.data.size()))));
+      throw_peer_aborted(record.data);
     case crypto::ContentType::relay: {
       if (!io_.peer_may_relay) {
         break;

@@ -34,6 +34,9 @@ struct SessionResult {
   bool input_ended = false;  // stdin reached its end (later sessions must not read it)
 };
 
+// The error for a peer's ABORT record: its reason, made safe to print.
+[[noreturn]] void throw_peer_aborted(wire::ByteView reason);
+
 class StreamSession {
  public:
   StreamSession(Connection& conn, crypto::Established established, SessionIo io,
