@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <botan/pkcs8.h>
+#include <botan/rsa.h>
+
 #include <fstream>
 #include <iterator>
 
@@ -134,4 +137,25 @@ TEST_CASE("encrypted keys asking for huge KDF costs are refused before any deriv
     CHECK_THROWS_WITH_AS(crypto::parse_private_key(text, "hostile", fixed("x")),
                          doctest::Contains(c.message), KeyError);
   }
+}
+
+TEST_CASE("a key whose RSA values do not fit together is refused") {
+  const auto good = crypto::parse_private_key(test::data_file("rsa2048_pkcs8.pem"), "good", none());
+  const Botan::RSA_PrivateKey& k = good.botan();
+  const auto refused = [](const Botan::RSA_PrivateKey& bad) {
+    const std::string pem = Botan::PKCS8::PEM_encode(bad);
+    try {
+      crypto::parse_private_key(pem, "bad.pem", none());
+    } catch (const KeyError& e) {
+      return std::string(e.what()).find("the key is corrupt") != std::string::npos;
+    }
+    return false;
+  };
+  // The same values load: the check itself accepts a good key.
+  CHECK_FALSE(
+      refused(Botan::RSA_PrivateKey(k.get_p(), k.get_q(), k.get_e(), k.get_d(), k.get_n())));
+  // Another private exponent (the CRT values are derived from it, so only e*d fails).
+  CHECK(refused(Botan::RSA_PrivateKey(k.get_p(), k.get_q(), k.get_e(), k.get_d() + 2, k.get_n())));
+  // A modulus that is not p*q.
+  CHECK(refused(Botan::RSA_PrivateKey(k.get_p(), k.get_q(), k.get_e(), k.get_d(), k.get_n() + 2)));
 }
