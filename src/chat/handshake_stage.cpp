@@ -21,7 +21,8 @@ struct HandshakeStage::Pending {
   std::unique_ptr<Connection> conn;
   std::unique_ptr<crypto::ServerHandshake> handshake;
   std::chrono::steady_clock::time_point deadline;
-  bool busy = false;  // a worker has conn and handshake: the event loop keeps off them
+  bool busy = false;   // a worker has conn and handshake: the event loop keeps off them
+  bool heard = false;  // the peer sent something
   // Set by the worker, read after it finished:
   bool established = false;
   std::exception_ptr failure;
@@ -83,14 +84,20 @@ void HandshakeStage::refuse_all(const std::string& why) {
 
 void HandshakeStage::start(net::Socket socket) {
   if (pending_.size() >= limits_.max_pending) {
-    // Make room by dropping the oldest connection a worker is not busy with.
-    for (const auto& [token, p] : pending_) {
-      if (!p->busy) {
-        drop(token,
-             wire::ServerFull(fmt::format("dropped: {} connections were already in the handshake",
-                                          limits_.max_pending)));
-        break;
+    // Make room by dropping the oldest connection that has sent nothing yet (a flood of idle
+    // connections goes first), else the oldest one a worker is not busy with.
+    std::optional<std::uint64_t> victim;
+    for (const bool idle_only : {true, false}) {
+      for (const auto& [token, p] : pending_) {
+        if (!victim && !p->busy && (!idle_only || !p->heard)) {
+          victim = token;
+        }
       }
+    }
+    if (victim) {
+      drop(*victim,
+           wire::ServerFull(fmt::format("dropped: {} connections were already in the handshake",
+                                        limits_.max_pending)));
     }
   }
   try {
@@ -180,6 +187,7 @@ void HandshakeStage::on_ready(std::uint64_t token, std::uint32_t events) {
       if (!p->conn->read_some(kHandshakeReadChunk)) {
         throw wire::ProtocolError("closed the connection during the handshake");
       }
+      p->heard = p->heard || p->conn->decoder().buffered() > 0;
       if (p->conn->decoder().buffered() > 0) {
         submit(p);
         return;
