@@ -12,12 +12,12 @@
 
 #include "crypto/fingerprint.hpp"
 #include "crypto/key_file.hpp"
-#include "fd_limit.hpp"
 #include "fleet.hpp"
 #include "net/address.hpp"
 #include "probe.hpp"
 #include "stats.hpp"
 #include "util/error.hpp"
+#include "util/fd_limit.hpp"
 #include "util/signals.hpp"
 
 namespace cryptochat::loadgen {
@@ -114,7 +114,12 @@ void say(const Options& opts, const std::string& line) {
 Report measure(const Options& opts) {
   ignore_sigpipe();
   const auto target = net::parse_host_port(opts.connect);
-  raise_fd_limit(opts.clients + kSpareFds);
+  if (const std::size_t needed = opts.clients + kSpareFds; raise_fd_limit(needed) < needed) {
+    throw Error(ExitCode::failure,
+                fmt::format("cannot raise the open-file limit to {}; try ulimit -n {} or fewer "
+                            "--clients",
+                            needed, needed));
+  }
   std::optional<crypto::PrivateKey> identity;
   if (!opts.plain) {
     // Unencrypted keys only: a load generator has nobody to ask for a passphrase.

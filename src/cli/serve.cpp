@@ -1,7 +1,5 @@
 #include "cli/serve.hpp"
 
-#include <sys/resource.h>
-
 #include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
@@ -21,6 +19,7 @@
 #include "net/socket.hpp"
 #include "trust/authorized_keys.hpp"
 #include "util/error.hpp"
+#include "util/fd_limit.hpp"
 #include "util/signals.hpp"
 #include "util/text.hpp"
 #include "util/worker_pool.hpp"
@@ -43,20 +42,6 @@ struct ServeOptions {
 
 // Descriptors besides the clients' and handshakes': standard streams, listener, epoll, ...
 constexpr std::size_t kSpareDescriptors = 32;
-
-// Enough descriptors for every client and handshake: the usual soft limit of 1024 is too few
-// for a full room, and the hard limit is normally far higher.
-void raise_descriptor_limit(std::size_t needed, const Console& console) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= needed) {
-    return;
-  }
-  limit.rlim_cur = std::min<rlim_t>(needed, limit.rlim_max);
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < needed) {
-    console.warn("only {} file descriptors are allowed: fewer clients than --max-clients may fit",
-                 limit.rlim_cur);
-  }
-}
 
 // One peer, one session: the original two-person chat.
 void serve_once(const chat::StageLimits& limits, const crypto::PrivateKey& identity,
@@ -92,7 +77,12 @@ void serve(const ServeOptions& opts, const Console& console) {
   if (!opts.authorized_keys.empty()) {
     allowed = trust::AuthorizedKeys::load(opts.authorized_keys);
   }
-  raise_descriptor_limit(opts.max_clients + opts.max_handshakes + kSpareDescriptors, console);
+  // The usual soft limit of 1024 descriptors is too few for a full room.
+  const std::size_t fds_needed = opts.max_clients + opts.max_handshakes + kSpareDescriptors;
+  if (const std::size_t fds = raise_fd_limit(fds_needed); fds < fds_needed) {
+    console.warn("only {} file descriptors are allowed: fewer clients than --max-clients may fit",
+                 fds);
+  }
   auto listener = net::Listener::open(
       opts.bind.empty() ? std::nullopt : std::optional<std::string>(opts.bind), opts.port);
   listener.set_nonblocking(true);
