@@ -38,21 +38,29 @@ void RecordSealer::seal(ContentType type, wire::ByteView data, wire::Bytes& out)
   if (data.size() > wire::kMaxRecordData) {
     throw std::length_error("record data over the maximum");
   }
-  const std::size_t body_size = wire::kRecordSeqSize + 1 + data.size() + wire::kAeadTagSize;
-  std::uint8_t header[kRecordHeaderSize];
+  // The record is built and encrypted where it ends up, in out: for bulk data this saves a
+  // copy of every byte (the tail shorter than the cipher's granularity goes through tail_).
+  const std::size_t plain_size = 1 + data.size();
+  const std::size_t body_size = wire::kRecordSeqSize + plain_size + wire::kAeadTagSize;
+  const std::size_t start = out.size();
+  out.resize(start + wire::kFrameHeaderSize + body_size);
+  std::uint8_t* header = out.data() + start;
   wire::write_frame_header(header, wire::FrameType::record, body_size);
   wire::store_u64(header + wire::kFrameHeaderSize, seq_);
+  std::uint8_t* plain = header + kRecordHeaderSize;
+  plain[0] = static_cast<std::uint8_t>(type);
+  std::copy(data.begin(), data.end(), plain + 1);
 
   const auto nonce = record_nonce(iv_, seq_);
-  aead_->set_associated_data(header, sizeof header);
+  aead_->set_associated_data(header, kRecordHeaderSize);
   aead_->start(nonce.data(), nonce.size());
-  scratch_.resize(1 + data.size());
-  scratch_[0] = static_cast<std::uint8_t>(type);
-  std::copy(data.begin(), data.end(), scratch_.begin() + 1);
-  aead_->finish(scratch_);
-
-  out.insert(out.end(), header, header + sizeof header);
-  out.insert(out.end(), scratch_.begin(), scratch_.end());
+  const std::size_t bulk = plain_size - plain_size % aead_->update_granularity();
+  if (bulk > 0) {
+    aead_->process(plain, bulk);
+  }
+  tail_.assign(plain + bulk, plain + plain_size);
+  aead_->finish(tail_);  // the rest, and the tag after it
+  std::copy(tail_.begin(), tail_.end(), plain + bulk);
   ++seq_;
 }
 

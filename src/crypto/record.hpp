@@ -31,7 +31,8 @@ inline constexpr std::size_t kRecordHeaderSize = wire::kFrameHeaderSize + wire::
 class RecordSealer {
  public:
   explicit RecordSealer(const DirectionKeys& keys);
-  // Appends one record frame carrying type and data (at most wire::kMaxRecordData bytes).
+  // Appends one record frame carrying type and data (at most wire::kMaxRecordData bytes, not
+  // inside out).
   void seal(ContentType type, wire::ByteView data, wire::Bytes& out);
   [[nodiscard]] std::uint64_t next_sequence() const { return seq_; }
 
@@ -39,7 +40,7 @@ class RecordSealer {
   std::unique_ptr<Botan::AEAD_Mode> aead_;
   std::array<std::uint8_t, kIvSize> iv_;
   std::uint64_t seq_ = 0;
-  Botan::secure_vector<std::uint8_t> scratch_;
+  Botan::secure_vector<std::uint8_t> tail_;
 };
 
 struct OpenedRecord {
