@@ -8,6 +8,7 @@
 
 #include "crypto/fingerprint.hpp"
 #include "crypto/random.hpp"
+#include "crypto/rsa_op_pool.hpp"
 #include "util/error.hpp"
 
 namespace cryptochat::crypto {
@@ -63,7 +64,11 @@ std::string PublicKey::fingerprint() const {
   return fingerprint_of_spki(spki_der());
 }
 
-PrivateKey::PrivateKey(std::unique_ptr<Botan::RSA_PrivateKey> key) : key_(std::move(key)) {}
+PrivateKey::PrivateKey(std::unique_ptr<Botan::RSA_PrivateKey> key)
+    : key_(std::move(key)), ops_(std::make_unique<RsaOpPool>(*key_)) {}
+PrivateKey::PrivateKey(PrivateKey&&) noexcept = default;
+PrivateKey& PrivateKey::operator=(PrivateKey&&) noexcept = default;
+PrivateKey::~PrivateKey() = default;
 
 PrivateKey PrivateKey::generate(std::size_t bits) {
   check_rsa_bits(bits, "keygen");

@@ -35,9 +35,16 @@ class PublicKey {
   std::shared_ptr<const Botan::RSA_PublicKey> key_;  // immutable, so copies may share it
 };
 
+class RsaOpPool;
+
 class PrivateKey {
  public:
   explicit PrivateKey(std::unique_ptr<Botan::RSA_PrivateKey> key);
+  PrivateKey(PrivateKey&&) noexcept;
+  PrivateKey& operator=(PrivateKey&&) noexcept;
+  PrivateKey(const PrivateKey&) = delete;
+  PrivateKey& operator=(const PrivateKey&) = delete;
+  ~PrivateKey();
 
   static PrivateKey generate(std::size_t bits);
 
@@ -48,8 +55,12 @@ class PrivateKey {
   // PKCS#8 PEM; encrypted (PBES2: scrypt + AES-256-CBC) when passphrase is not empty.
   [[nodiscard]] Secret pkcs8_pem(const Secret& passphrase) const;
 
+  // Operation objects kept for reuse (see crypto/rsa_op_pool.hpp); thread-safe.
+  [[nodiscard]] RsaOpPool& op_pool() const { return *ops_; }
+
  private:
   std::unique_ptr<Botan::RSA_PrivateKey> key_;
+  std::unique_ptr<RsaOpPool> ops_;
 };
 
 // Throws KeyError when bits is not an accepted RSA size.

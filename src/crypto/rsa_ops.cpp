@@ -2,16 +2,18 @@
 
 #include <botan/pubkey.h>
 
+#include "crypto/random.hpp"
+#include "crypto/rsa_op_pool.hpp"
+
 namespace cryptochat::crypto {
 
-namespace {
-constexpr const char* kOaep = "OAEP(SHA-256)";  // MGF1 uses the same hash; empty label
-constexpr const char* kPss = "PSSR(SHA-256,MGF1,32)";
-}  // namespace
+Botan::RandomNumberGenerator& RsaOpPool::rng() {
+  return system_rng();
+}
 
 wire::Bytes oaep_encrypt(const PublicKey& to, std::span<const std::uint8_t> secret,
                          Botan::RandomNumberGenerator& rng) {
-  const Botan::PK_Encryptor_EME enc(to.botan(), rng, kOaep);
+  const Botan::PK_Encryptor_EME enc(to.botan(), rng, kOaepPadding);
   return enc.encrypt(secret.data(), secret.size(), rng);
 }
 
@@ -19,14 +21,15 @@ Botan::secure_vector<std::uint8_t> oaep_decrypt_or_random(const PrivateKey& key,
                                                           std::span<const std::uint8_t> ciphertext,
                                                           std::size_t secret_size,
                                                           Botan::RandomNumberGenerator& rng) {
-  const Botan::PK_Decryptor_EME dec(key.botan(), rng, kOaep);
   // The length of a ciphertext is public, so refusing a wrong one early leaks nothing; it is
   // still answered with random bytes to keep a single failure path.
   if (ciphertext.size() != (key.bits() + 7) / 8) {
     return rng.random_vec(secret_size);
   }
   try {
-    return dec.decrypt_or_random(ciphertext.data(), ciphertext.size(), secret_size, rng);
+    return key.op_pool().with_decryptor([&](Botan::PK_Decryptor_EME& dec) {
+      return dec.decrypt_or_random(ciphertext.data(), ciphertext.size(), secret_size, rng);
+    });
   } catch (const std::exception&) {
     // Botan refuses a ciphertext whose value is not below the modulus by throwing: that is a
     // public property of the ciphertext, and it gets the same answer as every other failure.
@@ -36,8 +39,9 @@ Botan::secure_vector<std::uint8_t> oaep_decrypt_or_random(const PrivateKey& key,
 
 wire::Bytes pss_sign(const PrivateKey& key, std::span<const std::uint8_t> message,
                      Botan::RandomNumberGenerator& rng) {
-  Botan::PK_Signer signer(key.botan(), rng, kPss);
-  return signer.sign_message(message.data(), message.size(), rng);
+  return key.op_pool().with_signer([&](Botan::PK_Signer& signer) {
+    return signer.sign_message(message.data(), message.size(), rng);
+  });
 }
 
 bool pss_verify(const PublicKey& key, std::span<const std::uint8_t> message,
@@ -48,7 +52,7 @@ bool pss_verify(const PublicKey& key, std::span<const std::uint8_t> message,
     return false;
   }
   try {
-    Botan::PK_Verifier verifier(key.botan(), kPss);
+    Botan::PK_Verifier verifier(key.botan(), kPssPadding);
     return verifier.verify_message(message.data(), message.size(), signature.data(),
                                    signature.size());
   } catch (const std::exception&) {
