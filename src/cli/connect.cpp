@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "chat/handshake_driver.hpp"
 #include "chat/stream_session.hpp"
@@ -13,6 +14,7 @@
 #include "cli/subcommand.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/random.hpp"
+#include "crypto/rsa_op_pool.hpp"
 #include "net/address.hpp"
 #include "net/socket.hpp"
 #include "trust/check.hpp"
@@ -47,6 +49,8 @@ void connect(const ConnectOptions& opts, const Console& console) {
   }
   const StopSignals stop;
   const auto identity = load_identity(opts.identity, console);
+  // The RSA set-up runs beside the connection set-up instead of inside the handshake.
+  std::jthread prepare_key([&identity] { identity.op_pool().prepare(); });
   auto known_hosts = trust::KnownHosts::load(trust::default_known_hosts_path());
 
   const auto timeout =

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "chat/handshake_stage.hpp"
 #include "chat/room_server.hpp"
@@ -15,6 +16,7 @@
 #include "cli/session_io.hpp"
 #include "cli/subcommand.hpp"
 #include "crypto/random.hpp"
+#include "crypto/rsa_op_pool.hpp"
 #include "net/poller.hpp"
 #include "net/socket.hpp"
 #include "trust/authorized_keys.hpp"
@@ -72,6 +74,8 @@ void serve(const ServeOptions& opts, const Console& console) {
   ignore_sigpipe();
   const StopSignals stop;
   const auto identity = load_identity(opts.identity, console);
+  // The RSA set-up runs beside the connection set-up instead of inside the handshake.
+  std::jthread prepare_key([&identity] { identity.op_pool().prepare(); });
   const std::string name = display_name(opts.identity);
   std::optional<trust::AuthorizedKeys> allowed;
   if (!opts.authorized_keys.empty()) {

@@ -35,6 +35,11 @@ class RsaOpPool {
     });
   }
 
+  // Makes one object of each kind now (on another thread, while the network is awaited), so the
+  // first handshake does not pay for it. A failure shows again, and is reported, when the object
+  // is needed.
+  void prepare() noexcept;
+
  private:
   // More than the worker threads that use one key at once is never needed.
   static constexpr std::size_t kMaxKept = 8;

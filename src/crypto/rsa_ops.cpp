@@ -11,6 +11,15 @@ Botan::RandomNumberGenerator& RsaOpPool::rng() {
   return system_rng();
 }
 
+void RsaOpPool::prepare() noexcept {
+  try {
+    with_signer([](Botan::PK_Signer&) { return 0; });
+    with_decryptor([](Botan::PK_Decryptor_EME&) { return 0; });
+  } catch (const std::exception&) {
+    // Reported when the operation is used.
+  }
+}
+
 wire::Bytes oaep_encrypt(const PublicKey& to, std::span<const std::uint8_t> secret,
                          Botan::RandomNumberGenerator& rng) {
   const Botan::PK_Encryptor_EME enc(to.botan(), rng, kOaepPadding);
