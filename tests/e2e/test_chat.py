@@ -1,8 +1,8 @@
 """End-to-end tests of `cryptochat serve` and `cryptochat connect`: the data paths.
 
 Real server and client processes talk over loopback TCP (ephemeral ports only), sometimes through
-a recording proxy written here, sometimes at a pseudo-terminal. Every process gets a timeout and
-is killed by its PID in cleanup.
+a recording proxy (built on proxy.py), sometimes at a pseudo-terminal. Every process gets a
+timeout and is killed by its PID in cleanup.
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_chat.py
 """
@@ -23,6 +23,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import BINARY, CryptochatTestCase, main  # noqa: E402
+from proxy import Proxy  # noqa: E402
 
 FP = rb"SHA256:[A-Za-z0-9+/]{43}"
 FINGERPRINT_RE = re.compile(FP)
@@ -171,106 +172,38 @@ class Proc:
             self.popen.stderr.close()
 
 
-class RecordingProxy:
+class RecordingProxy(Proxy):
     """A TCP proxy on 127.0.0.1:0 in front of a server: it records every byte both ways, and can
     cut the connection after N client-to-server bytes or flip one bit of that stream."""
 
     def __init__(self, target_port, target_host="127.0.0.1", cut_after=None, flip_at=None):
-        self.target = (target_host, target_port)
         self.cut_after = cut_after
         self.flip_at = flip_at
         self.c2s = bytearray()
         self.s2c = bytearray()
-        self.lock = threading.Lock()
-        self.connections = 0
-        self.cut_done = threading.Event()
-        self.stopping = threading.Event()
-        self.sockets = []
-        self.threads = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.port = self.listener.getsockname()[1]
-        self._spawn(self._accept_loop)
+        super().__init__(target_port, target_host)
 
-    def _spawn(self, target, *args):
-        t = threading.Thread(target=target, args=args, daemon=True)
-        self.threads.append(t)
-        t.start()
+    def client_to_server(self, data, offset):
+        if self.flip_at is not None and offset <= self.flip_at < offset + len(data):
+            changed = bytearray(data)
+            changed[self.flip_at - offset] ^= 0x10
+            data = bytes(changed)
+        # A cut ends the stream towards the server cleanly and cuts the client off (Proxy).
+        cut = self.cut_after is not None and offset + len(data) >= self.cut_after
+        if cut:
+            data = data[:self.cut_after - offset]
+        with self.lock:
+            self.c2s.extend(data)
+        return data, cut
 
-    def _accept_loop(self):
-        while not self.stopping.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            client.settimeout(None)
-            upstream = socket.create_connection(self.target, timeout=10)
-            upstream.settimeout(None)
-            with self.lock:
-                self.connections += 1
-                self.sockets += [client, upstream]
-            self._spawn(self._pump, client, upstream, self.c2s, True)
-            self._spawn(self._pump, upstream, client, self.s2c, False)
-
-    def _pump(self, src, dst, record, client_to_server):
-        count = 0
-        while True:
-            try:
-                data = src.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            if client_to_server and self.flip_at is not None and \
-                    count <= self.flip_at < count + len(data):
-                changed = bytearray(data)
-                changed[self.flip_at - count] ^= 0x10
-                data = bytes(changed)
-            cut = client_to_server and self.cut_after is not None and \
-                count + len(data) >= self.cut_after
-            if cut:
-                data = data[:self.cut_after - count]
-            with self.lock:
-                record.extend(data)
-            count += len(data)
-            try:
-                dst.sendall(data)
-            except OSError:
-                break
-            if cut:
-                # A clean end towards the server (FIN, not a reset, so it reads all it got)
-                # and the client is cut off. The other pump keeps reading the server until its
-                # end, so the proxy never resets the server's side.
-                self._shutdown(dst, socket.SHUT_WR)
-                self._shutdown(src, socket.SHUT_RDWR)
-                self.cut_done.set()
-                return
-        self._shutdown(dst, socket.SHUT_WR)
-
-    @staticmethod
-    def _shutdown(sock, how):
-        try:
-            sock.shutdown(how)
-        except OSError:
-            pass
+    def server_to_client(self, data, offset):
+        with self.lock:
+            self.s2c.extend(data)
+        return data, False
 
     def recorded(self):
         with self.lock:
             return bytes(self.c2s), bytes(self.s2c)
-
-    def close(self):
-        self.stopping.set()
-        self.listener.close()
-        with self.lock:
-            sockets = list(self.sockets)
-        for s in sockets:
-            self._shutdown(s, socket.SHUT_RDWR)
-        for t in self.threads:
-            t.join(5)
-        for s in sockets:
-            s.close()
 
 
 class SessionTestCase(CryptochatTestCase):

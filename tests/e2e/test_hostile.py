@@ -26,6 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import DATA_DIR, OPENSSL, main  # noqa: E402
+from proxy import Proxy  # noqa: E402
 from test_chat import (  # noqa: E402
     CONNECTED_RE, CRASH_MARKERS, JOINED_RE, LISTENING_RE, MIB, RUN_TIMEOUT, SessionTestCase,
     read_bytes, write_bytes)
@@ -650,102 +651,48 @@ class ClientAgainstHostileServerTest(HostileTestCase):
         self.assertLess(elapsed, 2.0)
 
 
-class FrameProxy:
+class FrameProxy(Proxy):
     """A proxy for one connection that forwards the client-to-server bytes as they are and
     parses the server-to-client stream into frames, acting on frame number `at` (0-based;
     frames 0-3 are SERVER_HELLO, SERVER_KEY, SERVER_SIGNATURE and the FINISHED record):
     flip (one bit of its ciphertext), duplicate, drop, or cut (the client gets a FIN and
     nothing more). What the server sends afterwards is read and thrown away once the client
-    is gone, so the server never blocks on the proxy."""
+    is gone, so the server never blocks on the proxy (Proxy does both)."""
 
-    def __init__(self, closer, target_port, mode, at):
+    def __init__(self, target_port, mode, at):
         self.mode = mode
         self.at = at
-        self.target_port = target_port
         self.acted = threading.Event()
         self.kinds = []
-        self.listener = closer.sock(socket.create_server(("127.0.0.1", 0)))
-        self.port = self.listener.getsockname()[1]
-        self.closer = closer
-        closer.thread(self._accept)
+        self.buffer = bytearray()
+        self.index = 0
+        super().__init__(target_port)
 
-    def _accept(self):
-        self.listener.settimeout(20)
-        try:
-            client, _ = self.listener.accept()
-        except OSError:
-            return
-        upstream = self.closer.sock(socket.create_connection(("127.0.0.1", self.target_port),
-                                                             timeout=10))
-        self.closer.sock(client)
-        client.settimeout(None)
-        upstream.settimeout(None)
-        self.closer.thread(self._c2s, client, upstream)
-        self.closer.thread(self._s2c, upstream, client)
-
-    @staticmethod
-    def _shutdown(sock, how):
-        try:
-            sock.shutdown(how)
-        except OSError:
-            pass
-
-    def _c2s(self, client, upstream):
-        while True:
-            try:
-                data = client.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            try:
-                upstream.sendall(data)
-            except OSError:
-                break
-        self._shutdown(upstream, socket.SHUT_WR)
-
-    def _s2c(self, upstream, client):
-        buffer = bytearray()
-        index = 0
-        forwarding = True
-        while True:
-            try:
-                data = upstream.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            if not forwarding:
-                continue
-            buffer.extend(data)
-            frames, rest = parse_frames(buffer)
-            buffer = bytearray(rest)
-            out = bytearray()
-            for kind, body in frames:
-                whole = frame(kind, body)
-                self.kinds.append(kind)
-                if index == self.at and forwarding:
-                    self.acted.set()
-                    if self.mode == "flip":
-                        changed = bytearray(whole)
-                        changed[HEADER + 8 + 100] ^= 0x04   # inside the ciphertext
-                        out += changed
-                    elif self.mode == "duplicate":
-                        out += whole + whole
-                    elif self.mode == "drop":
-                        pass
-                    elif self.mode == "cut":
-                        forwarding = False
-                elif forwarding:
-                    out += whole
-                index += 1
-            try:
-                client.sendall(out)
-            except OSError:
-                forwarding = False
-            if not forwarding:
-                self._shutdown(client, socket.SHUT_WR)
-        self._shutdown(client, socket.SHUT_WR)
+    def server_to_client(self, data, offset):
+        self.buffer.extend(data)
+        frames, rest = parse_frames(self.buffer)
+        self.buffer = bytearray(rest)
+        out = bytearray()
+        cut = False
+        for kind, body in frames:
+            whole = frame(kind, body)
+            self.kinds.append(kind)
+            if self.index == self.at and not cut:
+                self.acted.set()
+                if self.mode == "flip":
+                    changed = bytearray(whole)
+                    changed[HEADER + 8 + 100] ^= 0x04   # inside the ciphertext
+                    out += changed
+                elif self.mode == "duplicate":
+                    out += whole + whole
+                elif self.mode == "drop":
+                    pass
+                elif self.mode == "cut":
+                    cut = True
+            elif not cut:
+                out += whole
+            self.index += 1
+        return bytes(out), cut
 
 
 class ServerToClientTamperingTest(HostileTestCase):
@@ -759,7 +706,8 @@ class ServerToClientTamperingTest(HostileTestCase):
         s_in = write_bytes(self.path("in.bin"), data)
         c_out = self.path("client.out")
         server = self.start_server(stdin=s_in, stdout=self.path("server.out"))
-        proxy = FrameProxy(self.closer, server.port, mode, self.AT)
+        proxy = FrameProxy(server.port, mode, self.AT)
+        self.addCleanup(proxy.close)
         client = self.start_client(f"127.0.0.1:{proxy.port}", stdout=c_out)
         rc = client.wait(RUN_TIMEOUT)
         self.assertTrue(proxy.acted.is_set(), f"the proxy never saw frame {self.AT}")
@@ -813,28 +761,40 @@ class KilledPeerTest(HostileTestCase):
 
         return self.closer.thread(feed), written, stop
 
+    def kill_sender_mid_transfer(self, sender, w, out, what):
+        """Feeds up to 20 MiB slowly into w (the sender's input) and kills the sender with
+        SIGKILL once 2 MiB have reached `out` (the receiver's output); returns what was
+        written."""
+        feeder, written, stop = self.feeder(w, 20 * MIB)
+        self.wait_file(out, lambda d: len(d) >= 2 * MIB, timeout=RUN_TIMEOUT, what=what)
+        sender.signal(signal.SIGKILL)
+        self.assertEqual(sender.wait(10), -signal.SIGKILL)
+        stop.set()
+        feeder.join(10)
+        return written
+
+    def assert_reported_truncated(self, receiver, out, written):
+        """The receiver (already ended) said one error line, about truncation, and its output is
+        a prefix of what was written."""
+        errors = self.error_lines(receiver)
+        self.assertEqual(len(errors), 1, receiver.describe())
+        self.assertIn("truncated", errors[0])
+        got = read_bytes(out)
+        self.assertLess(len(got), 20 * MIB)
+        self.assertEqual(got, bytes(written[:len(got)]))
+
     def test_client_killed_mid_transfer(self):
         r, w = self.pipe()
         s_out = self.path("server.out")
         server = self.start_server(stdout=s_out)
         client = self.start_client(f"127.0.0.1:{server.port}", stdin=r)
         self.close_fd(r)
-        feeder, written, stop = self.feeder(w, 20 * MIB)
-        self.wait_file(s_out, lambda d: len(d) >= 2 * MIB, timeout=RUN_TIMEOUT,
-                       what="2 MiB of the client's data")
-        client.signal(signal.SIGKILL)
-        self.assertEqual(client.wait(10), -signal.SIGKILL)
-        stop.set()
-        feeder.join(10)
+        written = self.kill_sender_mid_transfer(client, w, s_out, "2 MiB of the client's data")
         rc = server.wait(15)
         self.assertNotEqual(rc, 0, server.describe())
         self.assert_no_crash(server)
         self.assertIn(b"truncated", server.stderr)
-        errors = self.error_lines(server)
-        self.assertEqual(len(errors), 1, server.describe())
-        got = read_bytes(s_out)
-        self.assertLess(len(got), 20 * MIB)
-        self.assertEqual(got, bytes(written[:len(got)]))
+        self.assert_reported_truncated(server, s_out, written)
 
     def test_server_killed_mid_transfer(self):
         r, w = self.pipe()
@@ -842,20 +802,9 @@ class KilledPeerTest(HostileTestCase):
         server = self.start_server(stdin=r, stdout=self.path("server.out"))
         self.close_fd(r)
         client = self.start_client(f"127.0.0.1:{server.port}", stdout=c_out)
-        feeder, written, stop = self.feeder(w, 20 * MIB)
-        self.wait_file(c_out, lambda d: len(d) >= 2 * MIB, timeout=RUN_TIMEOUT,
-                       what="2 MiB of the server's data")
-        server.signal(signal.SIGKILL)
-        self.assertEqual(server.wait(10), -signal.SIGKILL)
-        stop.set()
-        feeder.join(10)
+        written = self.kill_sender_mid_transfer(server, w, c_out, "2 MiB of the server's data")
         client.finish(1, timeout=10)
-        errors = self.error_lines(client)
-        self.assertEqual(len(errors), 1, client.describe())
-        self.assertIn("truncated", errors[0])
-        got = read_bytes(c_out)
-        self.assertLess(len(got), 20 * MIB)
-        self.assertEqual(got, bytes(written[:len(got)]))
+        self.assert_reported_truncated(client, c_out, written)
 
 
 class BrokenStdoutTest(HostileTestCase):

@@ -66,13 +66,21 @@ class Terminal:
 
 
 class PassphrasePromptTest(CryptochatTestCase):
-    def test_new_key_asks_twice_without_echo(self):
-        key = self.path("k")
+    def keygen_at_terminal(self, key, first, second=None):
+        """Starts keygen of a new key at `key` on a terminal, answers its passphrase prompt with
+        `first` and, if `second` is given, the prompt for the same passphrase again with
+        `second`; returns the Terminal."""
         term = Terminal(self, ["keygen", "--bits", "2048", "--out", key], self.env)
         term.expect("Passphrase for the new key")
-        term.type("tty-secret-42\n")
-        term.expect("Same passphrase again")
-        term.type("tty-secret-42\n")
+        term.type(first + "\n")
+        if second is not None:
+            term.expect("Same passphrase again")
+            term.type(second + "\n")
+        return term
+
+    def test_new_key_asks_twice_without_echo(self):
+        key = self.path("k")
+        term = self.keygen_at_terminal(key, "tty-secret-42", "tty-secret-42")
         code, out = term.finish()
         self.assertEqual(code, 0, term.screen)
         self.assertIn(b"(encrypted)", out)
@@ -83,11 +91,7 @@ class PassphrasePromptTest(CryptochatTestCase):
 
     def test_mismatched_answers_write_nothing(self):
         key = self.path("k")
-        term = Terminal(self, ["keygen", "--bits", "2048", "--out", key], self.env)
-        term.expect("Passphrase for the new key")
-        term.type("one\n")
-        term.expect("Same passphrase again")
-        term.type("two\n")
+        term = self.keygen_at_terminal(key, "one", "two")
         code, _ = term.finish()
         self.assertEqual(code, 1, term.screen)
         self.assertIn(b"do not match", term.screen)
@@ -96,9 +100,7 @@ class PassphrasePromptTest(CryptochatTestCase):
 
     def test_empty_answer_means_no_passphrase(self):
         key = self.path("k")
-        term = Terminal(self, ["keygen", "--bits", "2048", "--out", key], self.env)
-        term.expect("Passphrase for the new key")
-        term.type("\n")
+        term = self.keygen_at_terminal(key, "")  # an empty answer is not asked again
         code, out = term.finish()
         self.assertEqual(code, 0, term.screen)
         self.assertNotIn(b"encrypted", out)

@@ -14,6 +14,7 @@
 #include "crypto/handshake.hpp"
 #include "crypto/record.hpp"
 #include "fuzz_common.hpp"
+#include "handshake_pair.hpp"
 #include "wire/frame.hpp"
 #include "wire/handshake_messages.hpp"
 #include "wire/room_messages.hpp"
@@ -44,10 +45,6 @@ wire::Bytes cat(std::initializer_list<wire::ByteView> parts) {
   return out;
 }
 
-wire::Bytes whole(const wire::FrameView& f) {
-  return cat({f.header, f.body});
-}
-
 struct Exchange {
   std::vector<wire::Bytes> to_client;  // frames the server sent, in order
   std::vector<wire::Bytes> to_server;  // frames the client sent, in order
@@ -61,30 +58,10 @@ Exchange handshake() {
   fuzz::FixedRng server_rng(fuzz::kServerRngSeed);
   crypto::ClientHandshake client(fuzz::client_identity(), fuzz::kClientName, client_rng);
   crypto::ServerHandshake server(fuzz::server_identity(), fuzz::kServerName, server_rng);
+  const test::Transfer t = test::run_handshake(client, server);
   Exchange ex;
-  wire::Bytes to_client;
-  wire::Bytes to_server;
-  server.start(to_client);
-  wire::FrameDecoder client_in;
-  wire::FrameDecoder server_in;
-  for (int round = 0; round < 10 && !(client.established() && server.established()); ++round) {
-    client_in.feed(to_client);
-    to_client.clear();
-    while (auto f = client_in.next()) {
-      ex.to_client.push_back(whole(*f));
-      if (client.on_frame(*f, to_server) == crypto::HandshakeEvent::peer_identity) {
-        client.accept(to_server);
-      }
-    }
-    server_in.feed(to_server);
-    to_server.clear();
-    while (auto f = server_in.next()) {
-      ex.to_server.push_back(whole(*f));
-      if (server.on_frame(*f, to_client) == crypto::HandshakeEvent::peer_identity) {
-        server.accept(to_client);
-      }
-    }
-  }
+  ex.to_client = t.server_frames();
+  ex.to_server = t.client_frames();
   if (!client.established() || !server.established()) {
     throw std::runtime_error("the seed handshake did not complete");
   }
