@@ -21,10 +21,6 @@ constexpr std::size_t kMemberReadChunk = std::size_t{64} * 1024;
 // How long a participant that is being dropped gets to read the reason before it is cut.
 constexpr auto kGoingGrace = std::chrono::seconds(2);
 
-wire::ByteView bytes_of(std::string_view text) {
-  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
-
 }  // namespace
 
 struct Room::Member {
@@ -152,7 +148,7 @@ void Room::drop(Member& m, const std::string& why, bool tell_peer) {
   console_.warn("{} ({}): {}", m.label, m.conn->peer(), why);
   if (tell_peer) {
     // The reason goes out before the connection closes, so the peer can say why it ended.
-    seal(m, crypto::ContentType::abort, bytes_of(why));
+    seal(m, crypto::ContentType::abort, wire::bytes_of(why));
     m.going = true;
     m.going_deadline = Clock::now() + kGoingGrace;
     flush(m);

@@ -24,10 +24,6 @@ constexpr std::size_t kMaxPendingOutput = std::size_t{4} << 20U;
 // After a stop signal, how long the peer gets to confirm before the session is cut.
 constexpr auto kStopGrace = std::chrono::seconds(5);
 
-wire::ByteView bytes_of(std::string_view text) {
-  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
-
 }  // namespace
 
 void throw_peer_aborted(wire::ByteView reason) {
@@ -103,9 +99,10 @@ void StreamSession::deliver(wire::ByteView data, const std::string* sender) {
     }
   } catch (const IoError& e) {
     // Tell the sender its data did not arrive, so it does not report success.
-    est_.sealer.seal(crypto::ContentType::abort,
-                     bytes_of(fmt::format("the peer could not write the data out: {}", e.what())),
-                     conn_.outbox());
+    est_.sealer.seal(
+        crypto::ContentType::abort,
+        wire::bytes_of(fmt::format("the peer could not write the data out: {}", e.what())),
+        conn_.outbox());
     conn_.close_gracefully(std::chrono::steady_clock::now() + kStopGrace);
     throw;
   }

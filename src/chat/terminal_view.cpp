@@ -78,8 +78,7 @@ void TerminalView::show_line(std::string_view name, std::string_view line) const
     stamp[0] = '\0';
   }
   const std::string text = fmt::format("[{}] {}: {}\n", stamp, name, printable(line));
-  write_all(fd_, wire::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
-            "standard output");
+  write_all(fd_, wire::bytes_of(text), "standard output");
 }
 
 }  // namespace cryptochat::chat

@@ -4,12 +4,6 @@
 
 namespace cryptochat::chat {
 
-namespace {
-wire::ByteView bytes_of(std::string_view text) {
-  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
-}  // namespace
-
 bool is_quit_word(std::string_view line) {
   return line == "sair" || line == "/quit";
 }
@@ -31,7 +25,7 @@ bool TypedInput::feed(wire::ByteView typed, const Send& send) {
       return true;
     }
     line_started_ = false;
-    send(bytes_of(std::string_view(buffer_).substr(start, nl + 1 - start)));
+    send(wire::bytes_of(std::string_view(buffer_).substr(start, nl + 1 - start)));
     start = nl + 1;
   }
   buffer_.erase(0, start);
@@ -45,7 +39,7 @@ bool TypedInput::feed(wire::ByteView typed, const Send& send) {
 void TypedInput::finish(const Send& send) {
   line_started_ = false;
   if (!buffer_.empty()) {
-    send(bytes_of(buffer_));
+    send(wire::bytes_of(buffer_));
     buffer_.clear();
   }
 }

@@ -13,6 +13,11 @@ namespace cryptochat::wire {
 using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;
 
+// The bytes of a text, as the wire sees them.
+inline ByteView bytes_of(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
 class ByteWriter {
  public:
   explicit ByteWriter(Bytes& out) : out_(out) {}
