@@ -1,13 +1,14 @@
 // Botan's RSA private-key operation objects are costly to make (Montgomery and blinding set-up:
-// several milliseconds each for RSA-2048, more than the operation itself) and cheap to reuse,
-// but one must not be used by two threads at once. A server signs and decrypts with the same
-// key for every handshake, on several worker threads: each key keeps a few of each, lent out
-// to one caller at a time.
+// ~2.5 ms each for RSA-2048, more than the operation itself) and cheap to reuse, but one must
+// not be used by two threads at once. A server signs and decrypts with the same key for every
+// handshake, on several worker threads: each key keeps a few of each, lent out to one caller
+// at a time.
 #pragma once
 
 #include <botan/pubkey.h>
 #include <botan/rsa.h>
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -25,35 +26,64 @@ class RsaOpPool {
   // Runs use(op) with an operation object no other thread is using.
   template <typename Use>
   auto with_signer(Use use) {
-    return with(signers_, use,
-                [this] { return std::make_unique<Botan::PK_Signer>(key_, rng(), kPssPadding); });
+    return with(signers_, use, [this] { return make_signer(); });
   }
   template <typename Use>
   auto with_decryptor(Use use) {
-    return with(decryptors_, use, [this] {
-      return std::make_unique<Botan::PK_Decryptor_EME>(key_, rng(), kOaepPadding);
-    });
+    return with(decryptors_, use, [this] { return make_decryptor(); });
   }
 
-  // Makes one object of each kind now (on another thread, while the network is awaited), so the
-  // first handshake does not pay for it. A failure shows again, and is reported, when the object
-  // is needed.
+  // Makes one object of each kind now, the two side by side on two threads (run it on another
+  // thread while the network is awaited), so the first handshake does not pay for them. A caller
+  // that needs one meanwhile waits for it rather than making a second. A failure shows again,
+  // and is reported, when the object is needed.
   void prepare() noexcept;
 
  private:
   // More than the worker threads that use one key at once is never needed.
   static constexpr std::size_t kMaxKept = 8;
 
-  static Botan::RandomNumberGenerator& rng();  // for blinding only: the system RNG
+  template <typename Op>
+  struct Kept {
+    std::vector<std::unique_ptr<Op>> ops;
+    int being_made = 0;  // by prepare(), for whoever asks first
+  };
 
-  template <typename Op, typename Use, typename Make>
-  auto with(std::vector<std::unique_ptr<Op>>& kept, Use& use, Make make) {
-    std::unique_ptr<Op> op;
+  static Botan::RandomNumberGenerator& rng();  // for blinding only: the system RNG
+  [[nodiscard]] std::unique_ptr<Botan::PK_Signer> make_signer() const;
+  [[nodiscard]] std::unique_ptr<Botan::PK_Decryptor_EME> make_decryptor() const;
+
+  template <typename Op, typename Make>
+  void prepare_one(Kept<Op>& kept, Make make) noexcept {
     {
       const std::lock_guard lock(mutex_);
-      if (!kept.empty()) {
-        op = std::move(kept.back());
-        kept.pop_back();
+      ++kept.being_made;
+    }
+    std::unique_ptr<Op> op;
+    try {
+      op = make();
+    } catch (const std::exception&) {
+      // Reported when the operation is used.
+    }
+    {
+      const std::lock_guard lock(mutex_);
+      --kept.being_made;
+      if (op) {
+        kept.ops.push_back(std::move(op));
+      }
+    }
+    ready_.notify_all();
+  }
+
+  template <typename Op, typename Use, typename Make>
+  auto with(Kept<Op>& kept, Use& use, Make make) {
+    std::unique_ptr<Op> op;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [&kept] { return !kept.ops.empty() || kept.being_made == 0; });
+      if (!kept.ops.empty()) {
+        op = std::move(kept.ops.back());
+        kept.ops.pop_back();
       }
     }
     if (!op) {
@@ -61,16 +91,17 @@ class RsaOpPool {
     }
     auto result = use(*op);  // an exception discards the object
     const std::lock_guard lock(mutex_);
-    if (kept.size() < kMaxKept) {
-      kept.push_back(std::move(op));
+    if (kept.ops.size() < kMaxKept) {
+      kept.ops.push_back(std::move(op));
     }
     return result;
   }
 
   const Botan::RSA_PrivateKey& key_;
   std::mutex mutex_;
-  std::vector<std::unique_ptr<Botan::PK_Signer>> signers_;
-  std::vector<std::unique_ptr<Botan::PK_Decryptor_EME>> decryptors_;
+  std::condition_variable ready_;
+  Kept<Botan::PK_Signer> signers_;
+  Kept<Botan::PK_Decryptor_EME> decryptors_;
 };
 
 }  // namespace cryptochat::crypto

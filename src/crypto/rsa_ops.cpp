@@ -2,6 +2,8 @@
 
 #include <botan/pubkey.h>
 
+#include <thread>
+
 #include "crypto/random.hpp"
 #include "crypto/rsa_op_pool.hpp"
 
@@ -11,12 +13,21 @@ Botan::RandomNumberGenerator& RsaOpPool::rng() {
   return system_rng();
 }
 
+std::unique_ptr<Botan::PK_Signer> RsaOpPool::make_signer() const {
+  return std::make_unique<Botan::PK_Signer>(key_, rng(), kPssPadding);
+}
+
+std::unique_ptr<Botan::PK_Decryptor_EME> RsaOpPool::make_decryptor() const {
+  return std::make_unique<Botan::PK_Decryptor_EME>(key_, rng(), kOaepPadding);
+}
+
 void RsaOpPool::prepare() noexcept {
   try {
-    with_signer([](Botan::PK_Signer&) { return 0; });
-    with_decryptor([](Botan::PK_Decryptor_EME&) { return 0; });
+    // Each set-up is one long modular inversion on one core; two cores make both at once.
+    const std::jthread signer([this] { prepare_one(signers_, [this] { return make_signer(); }); });
+    prepare_one(decryptors_, [this] { return make_decryptor(); });
   } catch (const std::exception&) {
-    // Reported when the operation is used.
+    // No second thread: the signer is made when it is first needed.
   }
 }
 
