@@ -10,8 +10,10 @@ ALLOWED = {
     "crypto": {"util", "wire", "crypto"},
     "trust": {"util", "wire", "crypto", "trust"},
     "net": {"util", "net"},
-    "chat": {"util", "wire", "crypto", "trust", "net", "chat"},
-    "cli": {"util", "wire", "crypto", "trust", "net", "chat", "cli"},
+    # the terminal's line editor and colours: beside the protocol, used by the chat layer
+    "term": {"util", "wire", "term"},
+    "chat": {"util", "wire", "crypto", "trust", "net", "term", "chat"},
+    "cli": {"util", "wire", "crypto", "trust", "net", "term", "chat", "cli"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.MULTILINE)
 

@@ -1,4 +1,5 @@
-"""The man page renders without warnings and documents every long option the binary has.
+"""The man page renders without warnings, has the sections a man page needs (each saying what
+it must), and documents every long option the binary has.
 
 Usage: check_man.py MAN_PAGE   (CRYPTOCHAT names the binary)
 """
@@ -9,6 +10,27 @@ import subprocess
 import sys
 
 SUBCOMMANDS = ["keygen", "serve", "connect"]
+# Each section the page must have, with words it must contain.
+REQUIRED_SECTIONS = {
+    "NAME": [],
+    "SYNOPSIS": [],
+    "DESCRIPTION": [],
+    "FILES": ["identity", "0600", "known_hosts", "config.toml", "--authorized-keys"],
+    "ENVIRONMENT": ["XDG_CONFIG_HOME", "CRYPTOCHAT_PASSPHRASE", "NO_COLOR"],
+    "EXIT STATUS": [".B 0", ".B 1", ".B 2", ".B 3"],
+    "SECURITY": ["forward secrecy", "first contact", "Metadata", "PROTOCOL.md"],
+    "EXAMPLES": ["--progress", "--config"],
+    "SEE ALSO": [],
+}
+
+
+def sections(text):
+    """{name: body} for every .SH of the page."""
+    found = {}
+    parts = re.split(r"^\.SH +(.*)$", text, flags=re.MULTILINE)
+    for name, body in zip(parts[1::2], parts[2::2]):
+        found[name.strip().strip('"')] = body
+    return found
 
 
 def main():
@@ -27,6 +49,17 @@ def main():
     with open(page, encoding="utf-8") as f:
         # roff escapes '-' as '\-'; undo that to search for option names.
         text = f.read().replace("\\-", "-")
+    found = sections(text)
+    for name, words in REQUIRED_SECTIONS.items():
+        if name not in found:
+            failures.append(f"no {name} section")
+            continue
+        if not found[name].strip():
+            failures.append(f"the {name} section is empty")
+        for word in words:
+            if word not in found[name]:
+                failures.append(f"the {name} section does not mention {word!r}")
+
     for sub in [None, *SUBCOMMANDS]:
         args = [binary, "--help"] if sub is None else [binary, sub, "--help"]
         help_text = subprocess.run(args, capture_output=True, text=True, check=True).stdout

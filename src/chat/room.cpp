@@ -135,6 +135,26 @@ void Room::announce(const Member& who, wire::RoomEventKind kind) {
   }
 }
 
+void Room::tell_present(Member& newcomer) {
+  for (const auto& [token, other] : members_) {
+    if (other.get() != &newcomer && other->announced && other->receives()) {
+      seal(newcomer, crypto::ContentType::room_event,
+           wire::encode(wire::RoomEvent{wire::RoomEventKind::present, other->who}));
+    }
+  }
+  flush(newcomer);
+}
+
+std::vector<wire::Participant> Room::participants() const {
+  std::vector<wire::Participant> list;
+  for (const auto& [token, m] : members_) {
+    if (m->announced && m->receives()) {
+      list.push_back(m->who);
+    }
+  }
+  return list;
+}
+
 void Room::leave(Member& m) {
   console_.info("{} ({}) left", m.label, m.fingerprint);
   m.gone = true;
@@ -164,6 +184,9 @@ void Room::write_out(Member& from, wire::ByteView data) const {
     from.view->show(data);
   } else {
     write_all(settings_.out_fd, data, "standard output");
+  }
+  if (settings_.progress != nullptr) {
+    settings_.progress->received(data.size());
   }
 }
 
@@ -256,7 +279,7 @@ void Room::join(JoinedPeer peer) {
   m.fingerprint = m.est.peer_key.fingerprint();
   m.last_heard = Clock::now();
   if (settings_.terminal_out) {
-    m.view.emplace(settings_.out_fd, m.est.peer_name);
+    m.view.emplace(ViewOutput{settings_.out_fd, settings_.editor, settings_.colour}, m.who);
   }
   const bool refused = full() || closing_;
   poller_.add(m.conn->fd(), EPOLLIN, m.token);
@@ -272,6 +295,7 @@ void Room::join(JoinedPeer peer) {
   console_.info("{} ({}) joined from {}", m.label, m.fingerprint, m.conn->peer());
   m.announced = true;
   announce(m, wire::RoomEventKind::joined);
+  tell_present(m);
   // Records that came with the client's last handshake frame.
   on_ready(m.token, 0);
 }

@@ -22,8 +22,10 @@
 #include "chat/terminal_view.hpp"
 #include "crypto/record.hpp"
 #include "net/poller.hpp"
+#include "term/line_editor.hpp"
 #include "util/console.hpp"
 #include "util/error.hpp"
+#include "util/progress.hpp"
 #include "wire/room_messages.hpp"
 
 namespace cryptochat::chat {
@@ -38,6 +40,9 @@ struct RoomSettings {
   std::chrono::milliseconds idle_timeout{0};  // 0: none
   int out_fd = 1;                             // where participants' data is written
   bool terminal_out = false;                  // show "[time] name: text" lines instead
+  bool colour = false;                        // ... with names coloured by key
+  term::LineEditor* editor = nullptr;         // the operator's line: lines go above it
+  ProgressMeter* progress = nullptr;          // --progress: counts what is written out
 };
 
 class Room {
@@ -61,6 +66,8 @@ class Room {
   void broadcast(wire::ByteView data);
   // True while new input may be taken: someone is there and no reader holds the room.
   [[nodiscard]] bool takes_input() const { return !members_.empty() && holding_ == 0; }
+  // Who is in the room (announced and not leaving), for the operator's /who.
+  [[nodiscard]] std::vector<wire::Participant> participants() const;
   // Ends the chat for everyone (QUIT): they confirm, then leave.
   void close();
   // Stalls, idle timeouts and closes that took too long; then removes whoever is done and
@@ -74,6 +81,8 @@ class Room {
   void handle_record(Member& m, const crypto::OpenedRecord& record);
   void relay(const Member& from, wire::ByteView data);
   void announce(const Member& who, wire::RoomEventKind kind);
+  // Tells a newcomer who is already there (ROOM_EVENT present, PROTOCOL.md section 9).
+  void tell_present(Member& newcomer);
   void write_out(Member& from, wire::ByteView data) const;
   void drop(Member& m, const std::string& why, bool tell_peer);
   void leave(Member& m);

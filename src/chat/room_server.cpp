@@ -4,11 +4,14 @@
 
 #include <fmt/format.h>
 #include <cerrno>
+#include <memory>
 
 #include "chat/typed_input.hpp"
+#include "crypto/fingerprint.hpp"
 #include "net/net_error.hpp"
 #include "net/poller.hpp"
 #include "util/signals.hpp"
+#include "util/text.hpp"
 #include "util/worker_pool.hpp"
 #include "wire/protocol_error.hpp"
 
@@ -27,12 +30,16 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);
 // A listener that fails (out of descriptors) rests this long before accepting again.
 constexpr auto kAcceptPause = std::chrono::seconds(1);
 constexpr std::size_t kInputChunk = std::size_t{64} * 1024;
+// Where the operator's cursor waits in the interactive chat.
+constexpr std::string_view kPrompt = "> ";
 
 // The operator's standard input: a pipe or terminal is watched by the poller; a regular file
 // (or /dev/null) cannot be, and is always ready.
 class OperatorInput {
  public:
-  OperatorInput(const SessionIo& io, net::Poller& poller) : io_(io), poller_(poller) {
+  // editor: the interactive chat's line editor on io.in_fd, or nullptr.
+  OperatorInput(const SessionIo& io, net::Poller& poller, term::LineEditor* editor)
+      : io_(io), poller_(poller), editor_(editor) {
     if (io_.in_fd >= 0) {
       open_ = true;
       // Registered only while wanted: a pipe whose writer is gone reports a hang-up even
@@ -46,6 +53,8 @@ class OperatorInput {
   }
 
   [[nodiscard]] bool open() const { return open_; }
+  // Keys typed at the interactive chat are read (and shown) even with nobody in the room.
+  [[nodiscard]] bool interactive() const { return editor_ != nullptr; }
   [[nodiscard]] bool always_ready() const { return open_ && !watched_; }
 
   void want(bool on) {
@@ -61,6 +70,9 @@ class OperatorInput {
 
   // Reads once and hands the data to the room; true when the operator ended the chat.
   bool read_into(Room& room) {
+    if (editor_ != nullptr) {
+      return read_typed(room);
+    }
     const ssize_t n = ::read(io_.in_fd, buffer_.data(), buffer_.size());
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) {
@@ -81,6 +93,9 @@ class OperatorInput {
       return false;  // piped input ran out: the room goes on
     }
     const wire::ByteView got(buffer_.data(), static_cast<std::size_t>(n));
+    if (io_.progress != nullptr) {
+      io_.progress->sent(got.size());
+    }
     if (io_.line_mode) {
       return typed_.feed(got, send);
     }
@@ -89,8 +104,67 @@ class OperatorInput {
   }
 
  private:
+  void stop_reading() {
+    open_ = false;
+    if (wanted_) {
+      poller_.remove(io_.in_fd);
+      wanted_ = false;
+    }
+  }
+
+  bool read_typed(Room& room) {
+    const term::Typed typed = editor_->read();
+    if (typed.kind == term::Typed::Kind::end) {
+      stop_reading();
+      return true;  // Ctrl-D: the operator left
+    }
+    if (typed.kind == term::Typed::Kind::nothing) {
+      return false;
+    }
+    const TypedLine line = interpret_line(typed.line);
+    switch (line.kind) {
+      case TypedLine::Kind::message: {
+        if (room.empty()) {
+          editor_->print_above("nobody is in the room to hear it; not sent\n");
+          return false;
+        }
+        const std::string text = line.text + "\n";
+        if (io_.progress != nullptr) {
+          io_.progress->sent(text.size());
+        }
+        room.broadcast(wire::bytes_of(text));
+        editor_->print_above(format_line(io_.self, line.text, io_.colour));
+        return false;
+      }
+      case TypedLine::Kind::quit:
+        stop_reading();
+        return true;
+      case TypedLine::Kind::help:
+        editor_->print_above(command_help());
+        return false;
+      case TypedLine::Kind::who: {
+        std::string text = fmt::format("you:    {}\n", describe(io_.self));
+        for (const auto& p : room.participants()) {
+          text += fmt::format("client: {}\n", describe(p));
+        }
+        editor_->print_above(text);
+        return false;
+      }
+      case TypedLine::Kind::fingerprint:
+        editor_->print_above(
+            fmt::format("your fingerprint: {}\n", crypto::fingerprint_of_hash(io_.self.key_hash)));
+        return false;
+      case TypedLine::Kind::unknown:
+        editor_->print_above(
+            fmt::format("unknown command {}; /help lists them\n", printable(line.text)));
+        return false;
+    }
+    return false;
+  }
+
   const SessionIo& io_;
   net::Poller& poller_;
+  term::LineEditor* editor_;
   bool open_ = false;
   bool watched_ = false;
   bool wanted_ = false;
@@ -121,8 +195,14 @@ void run_room_server(const crypto::PrivateKey& identity, const std::string& name
   WorkerPool workers;
   HandshakeStage stage(identity, name, std::move(check), settings.handshakes, console, poller,
                        workers, kFirstPeer);
+  // The operator's line outlives the room, whose lines go above it.
+  std::unique_ptr<term::LineEditor> editor;
+  if (interactive(io) && io.in_fd >= 0) {
+    editor = std::make_unique<term::LineEditor>(io.in_fd, io.out_fd, std::string(kPrompt));
+    settings.room.editor = editor.get();
+  }
   Room room(settings.room, console, poller);
-  OperatorInput input(io, poller);
+  OperatorInput input(io, poller, editor.get());
   poller.add(listener.fd(), EPOLLIN, kListener);
   poller.add(stop_fd, EPOLLIN, kStop);
   poller.add(workers.notify_fd(), EPOLLIN, kWorkers);
@@ -154,7 +234,11 @@ void run_room_server(const crypto::PrivateKey& identity, const std::string& name
     if (closing && (room.empty() || Clock::now() >= close_deadline)) {
       break;
     }
-    const bool input_ready = !closing && input.open() && room.takes_input();
+    // Keys typed at the interactive chat are always read, so the line can be edited while the
+    // room is empty or held: a typed line is small, and a participant that is not reading is
+    // still dropped once its queue is full.
+    const bool input_ready =
+        !closing && input.open() && (input.interactive() || room.takes_input());
     input.want(input_ready);
     if (accept_paused && Clock::now() >= accept_resume && !closing) {
       poller.modify(listener.fd(), EPOLLIN, kListener);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 
 #include "crypto/fingerprint.hpp"
@@ -23,6 +24,10 @@ namespace {
 constexpr std::size_t kMaxPendingOutput = std::size_t{4} << 20U;
 // After a stop signal, how long the peer gets to confirm before the session is cut.
 constexpr auto kStopGrace = std::chrono::seconds(5);
+// The most room participants a client keeps for /who: a server's events cannot grow it further.
+constexpr std::size_t kMaxKnownParticipants = 100000;
+// Where the cursor waits in the interactive chat.
+constexpr std::string_view kPrompt = "> ";
 
 }  // namespace
 
@@ -36,12 +41,17 @@ StreamSession::StreamSession(Connection& conn, crypto::Established established, 
                              const Console& console, int stop_fd)
     : conn_(conn),
       est_(std::move(established)),
-      io_(io),
+      io_(std::move(io)),
       console_(console),
       stop_fd_(stop_fd),
-      input_open_(io.in_fd >= 0) {
+      input_open_(io_.in_fd >= 0) {
+  peer_.key_hash = crypto::spki_hash(est_.peer_key.spki_der());
+  peer_.name = est_.peer_name.empty() ? "peer" : est_.peer_name;
+  if (interactive(io_) && input_open_) {
+    editor_ = std::make_unique<term::LineEditor>(io_.in_fd, io_.out_fd, std::string(kPrompt));
+  }
   if (io_.terminal_out) {
-    view_.emplace(io_.out_fd, est_.peer_name.empty() ? "peer" : est_.peer_name);
+    view_.emplace(ViewOutput{io_.out_fd, editor_.get(), io_.colour}, peer_);
   }
   input_chunk_.resize(wire::kMaxRecordData);
 }
@@ -64,7 +74,79 @@ void StreamSession::close_local(crypto::ContentType how) {
   input_open_ = false;
 }
 
+void StreamSession::read_typed_line() {
+  const term::Typed typed = editor_->read();
+  if (typed.kind == term::Typed::Kind::end) {
+    input_ended_ = true;
+    close_local(crypto::ContentType::end);
+    return;
+  }
+  if (typed.kind == term::Typed::Kind::line) {
+    run_command(interpret_line(typed.line));
+  }
+}
+
+void StreamSession::run_command(const TypedLine& typed) {
+  switch (typed.kind) {
+    case TypedLine::Kind::message: {
+      const std::string line = typed.text + "\n";
+      if (io_.progress != nullptr) {
+        io_.progress->sent(line.size());
+      }
+      send_data(wire::bytes_of(line));
+      view_->print(format_line(io_.self, typed.text, io_.colour));
+      return;
+    }
+    case TypedLine::Kind::quit:
+      end_ = SessionEnd::local_quit;
+      close_local(crypto::ContentType::quit);
+      return;
+    case TypedLine::Kind::help:
+      view_->print(command_help());
+      return;
+    case TypedLine::Kind::who: {
+      std::string text = fmt::format("you:  {}\npeer: {}\n", describe(io_.self), describe(peer_));
+      for (const auto& other : others_) {
+        text += fmt::format("room: {}\n", describe(other));
+      }
+      view_->print(text);
+      return;
+    }
+    case TypedLine::Kind::fingerprint:
+      view_->print(fmt::format("your fingerprint: {}\n{}'s fingerprint: {}\n",
+                               crypto::fingerprint_of_hash(io_.self.key_hash),
+                               printable(peer_.name), crypto::fingerprint_of_hash(peer_.key_hash)));
+      return;
+    case TypedLine::Kind::unknown:
+      view_->print(fmt::format("unknown command {}; /help lists them\n", printable(typed.text)));
+      return;
+  }
+}
+
+void StreamSession::on_room_event(const wire::RoomEvent& event) {
+  if (event.kind == wire::RoomEventKind::left) {
+    const auto it = std::find_if(others_.begin(), others_.end(), [&](const auto& p) {
+      return p.key_hash == event.who.key_hash && p.name == event.who.name;
+    });
+    if (it != others_.end()) {
+      others_.erase(it);
+    }
+  } else if (others_.size() < kMaxKnownParticipants) {
+    others_.push_back(event.who);
+  }
+  if (event.kind == wire::RoomEventKind::present) {
+    return;  // already there when we came: for /who, not news
+  }
+  console_.info("{} ({}) {} the room", printable(event.who.name),
+                crypto::short_fingerprint(crypto::fingerprint_of_hash(event.who.key_hash)),
+                event.kind == wire::RoomEventKind::joined ? "joined" : "left");
+}
+
 void StreamSession::read_input() {
+  if (editor_) {
+    read_typed_line();
+    return;
+  }
   const ssize_t n = ::read(io_.in_fd, input_chunk_.data(), input_chunk_.size());
   if (n < 0) {
     if (errno == EINTR || errno == EAGAIN) {
@@ -78,6 +160,9 @@ void StreamSession::read_input() {
     return;
   }
   const wire::ByteView got(input_chunk_.data(), static_cast<std::size_t>(n));
+  if (io_.progress != nullptr) {
+    io_.progress->sent(got.size());
+  }
   if (io_.line_mode) {
     if (typed_.feed(got, [this](wire::ByteView line) { send_data(line); })) {
       end_ = SessionEnd::local_quit;
@@ -88,7 +173,7 @@ void StreamSession::read_input() {
   }
 }
 
-void StreamSession::deliver(wire::ByteView data, const std::string* sender) {
+void StreamSession::deliver(wire::ByteView data, const wire::Participant* sender) {
   try {
     if (view_ && sender != nullptr) {
       view_->show_message(*sender, data);
@@ -96,6 +181,9 @@ void StreamSession::deliver(wire::ByteView data, const std::string* sender) {
       view_->show(data);
     } else {
       write_all(io_.out_fd, data, "standard output");
+    }
+    if (io_.progress != nullptr) {
+      io_.progress->received(data.size());
     }
   } catch (const IoError& e) {
     // Tell the sender its data did not arrive, so it does not report success.
@@ -156,17 +244,14 @@ void StreamSession::handle_record(const crypto::OpenedRecord& record) {
         throw wire::ProtocolError("protocol error: the peer sent data after its end");
       }
       const auto relay = wire::parse_relay(record.data);
-      deliver(relay.data, &relay.sender.name);
+      deliver(relay.data, &relay.sender);
       return;
     }
     case crypto::ContentType::room_event: {
       if (!io_.peer_may_relay) {
         break;
       }
-      const auto event = wire::parse_room_event(record.data);
-      console_.info("{} ({}) {} the room", printable(event.who.name),
-                    crypto::short_fingerprint(crypto::fingerprint_of_hash(event.who.key_hash)),
-                    event.kind == wire::RoomEventKind::joined ? "joined" : "left");
+      on_room_event(wire::parse_room_event(record.data));
       return;
     }
     case crypto::ContentType::finished:
@@ -230,7 +315,12 @@ SessionResult StreamSession::run() {
       close_local(crypto::ContentType::quit);
     }
     if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && input_open_) {
-      read_input();
+      if (editor_ && (fds[1].revents & POLLIN) == 0) {
+        input_ended_ = true;  // the terminal hung up: nothing more will be typed
+        close_local(crypto::ContentType::end);
+      } else {
+        read_input();
+      }
     }
     if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       const bool open = conn_.read_some();

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <ctime>
 
+#include "crypto/fingerprint.hpp"
+#include "term/colour.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -29,8 +31,8 @@ void write_all(int fd, wire::ByteView data, const char* what) {
   }
 }
 
-TerminalView::TerminalView(int fd, const std::string& peer_name)
-    : fd_(fd), peer_name_(printable(peer_name)) {}
+TerminalView::TerminalView(ViewOutput out, wire::Participant peer)
+    : out_(out), peer_(std::move(peer)) {}
 
 void TerminalView::show(wire::ByteView data) {
   partial_.append(data.begin(), data.end());
@@ -40,7 +42,7 @@ void TerminalView::show(wire::ByteView data) {
     if (nl == std::string::npos) {
       break;
     }
-    show_line(peer_name_, std::string_view(partial_).substr(start, nl - start));
+    show_line(peer_, std::string_view(partial_).substr(start, nl - start));
     start = nl + 1;
   }
   partial_.erase(0, start);
@@ -51,22 +53,37 @@ void TerminalView::show(wire::ByteView data) {
 
 void TerminalView::flush() {
   if (!partial_.empty()) {
-    show_line(peer_name_, partial_);
+    show_line(peer_, partial_);
     partial_.clear();
   }
 }
 
-void TerminalView::show_message(std::string_view sender, wire::ByteView data) {
-  const std::string name = printable(sender);
+void TerminalView::show_message(const wire::Participant& sender, wire::ByteView data) {
   std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
   while (!text.empty()) {
     const auto nl = text.find('\n');
-    show_line(name, text.substr(0, nl));
+    show_line(sender, text.substr(0, nl));
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
   }
 }
 
-void TerminalView::show_line(std::string_view name, std::string_view line) const {
+void TerminalView::print(std::string_view text) const {
+  if (out_.editor != nullptr) {
+    out_.editor->print_above(text);
+  } else {
+    write_all(out_.fd, wire::bytes_of(text), "standard output");
+  }
+}
+
+void TerminalView::show_line(const wire::Participant& sender, std::string_view line) const {
+  print(format_line(sender, line, out_.colour));
+}
+
+std::string describe(const wire::Participant& p) {
+  return fmt::format("{} ({})", printable(p.name), crypto::fingerprint_of_hash(p.key_hash));
+}
+
+std::string format_line(const wire::Participant& sender, std::string_view line, bool colour) {
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
   }
@@ -77,8 +94,8 @@ void TerminalView::show_line(std::string_view name, std::string_view line) const
   if (std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local) == 0) {
     stamp[0] = '\0';
   }
-  const std::string text = fmt::format("[{}] {}: {}\n", stamp, name, printable(line));
-  write_all(fd_, wire::bytes_of(text), "standard output");
+  return fmt::format("[{}] {}: {}\n", stamp,
+                     term::paint(printable(sender.name), sender.key_hash, colour), printable(line));
 }
 
 }  // namespace cryptochat::chat

@@ -8,6 +8,43 @@ bool is_quit_word(std::string_view line) {
   return line == "sair" || line == "/quit";
 }
 
+TypedLine interpret_line(std::string_view line) {
+  if (is_quit_word(line)) {
+    return {TypedLine::Kind::quit, {}};
+  }
+  if (line.starts_with("//")) {
+    line.remove_prefix(1);
+    return {TypedLine::Kind::message, std::string(line)};
+  }
+  if (!line.starts_with('/')) {
+    return {TypedLine::Kind::message, std::string(line)};
+  }
+  constexpr std::string_view kSpace = " \t";
+  const auto last = line.find_last_not_of(kSpace);
+  const std::string_view command = line.substr(0, last == std::string_view::npos ? 0 : last + 1);
+  if (command == "/quit") {
+    return {TypedLine::Kind::quit, {}};
+  }
+  if (command == "/help") {
+    return {TypedLine::Kind::help, {}};
+  }
+  if (command == "/who") {
+    return {TypedLine::Kind::who, {}};
+  }
+  if (command == "/fingerprint") {
+    return {TypedLine::Kind::fingerprint, {}};
+  }
+  return {TypedLine::Kind::unknown, std::string(command.substr(0, command.find_first_of(kSpace)))};
+}
+
+std::string_view command_help() {
+  return "/help         this list\n"
+         "/who          who is in the chat, with their key fingerprints\n"
+         "/fingerprint  your key's fingerprint and the peer's\n"
+         "/quit, sair   end the chat\n"
+         "//text        send \"/text\" (a line starting with / is a command)\n";
+}
+
 bool TypedInput::feed(wire::ByteView typed, const Send& send) {
   buffer_.append(typed.begin(), typed.end());
   std::size_t start = 0;

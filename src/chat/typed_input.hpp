@@ -1,5 +1,7 @@
 // What a person types at a terminal, cut into messages: each line is one message, and a line
-// that is only a quit word (`sair`, the original chat's, or `/quit`) ends the chat.
+// that is only a quit word (`sair`, the original chat's, or `/quit`) ends the chat. In the
+// interactive chat (a terminal on both ends, term/line_editor.hpp), a line that starts with
+// "/" is a command (interpret_line); "//" at the start sends one literal "/".
 #pragma once
 
 #include <functional>
@@ -11,6 +13,27 @@
 namespace cryptochat::chat {
 
 bool is_quit_word(std::string_view line);
+
+struct TypedLine {
+  enum class Kind {
+    message,      // `text` is the message to send (without its newline)
+    quit,         // sair or /quit
+    help,         // /help
+    who,          // /who: who is in the chat
+    fingerprint,  // /fingerprint: this side's and the peer's
+    unknown,      // any other /command, never sent; `text` is the command word, e.g. "/foo"
+  };
+  Kind kind = Kind::message;
+  std::string text;
+};
+
+// What a line typed in the interactive chat means. A command is the whole line (spaces after it
+// ignored); anything after a command word makes it unknown, so a mistyped command is never sent
+// as a message by accident.
+TypedLine interpret_line(std::string_view line);
+
+// The /help text: one line per command, each ending in '\n'.
+std::string_view command_help();
 
 class TypedInput {
  public:

@@ -6,12 +6,15 @@
 
 #include <functional>
 #include <new>
+#include <span>
 #include <vector>
 
+#include "cli/config_file.hpp"
 #include "cli/connect.hpp"
 #include "cli/keygen.hpp"
 #include "cli/serve.hpp"
 #include "cli/version.hpp"
+#include "crypto/locked_memory.hpp"
 #include "util/console.hpp"
 #include "util/error.hpp"
 #include "util/hardening.hpp"
@@ -33,6 +36,7 @@ std::string version_text() {
 }  // namespace
 
 int run(int argc, char** argv) {
+  crypto::limit_locked_memory_pool();  // before any secret exists
   harden_process();
 
   CLI::App app{"cryptochat: end-to-end encrypted chat and pipes over TCP", "cryptochat"};
@@ -44,6 +48,8 @@ int run(int argc, char** argv) {
   bool quiet = false;
   auto* verbose_flag = app.add_flag("--verbose,-v", verbose, "Say more on stderr");
   app.add_flag("--quiet,-q", quiet, "Only errors and warnings on stderr")->excludes(verbose_flag);
+  const std::span<char* const> args(argv + 1, argc > 0 ? static_cast<std::size_t>(argc - 1) : 0);
+  add_config_option(app, args);
 
   std::vector<Command> commands;
   commands.push_back(add_keygen(app));
@@ -53,6 +59,9 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (const auto message = config_error_message(app, e, args)) {
+      return report(ExitCode::usage, *message);
+    }
     const int status = app.exit(e);
     return status == 0 ? 0 : static_cast<int>(ExitCode::usage);
   }

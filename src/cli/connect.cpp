@@ -32,6 +32,8 @@ struct ConnectOptions {
   std::string address;
   std::string peer_fingerprint;
   double connect_timeout = 10;
+  bool progress = false;
+  bool no_color = false;
 };
 
 void connect(const ConnectOptions& opts, const Console& console) {
@@ -73,7 +75,15 @@ void connect(const ConnectOptions& opts, const Console& console) {
                established.peer_key.fingerprint(), conn.peer());
   chat::SessionIo io = standard_io();
   io.peer_may_relay = true;  // the server may be a room
+  setup_chat_terminal(io, identity, display_name(opts.identity), opts.no_color);
+  std::optional<ProgressMeter> progress;
+  if (opts.progress) {
+    io.progress = &progress.emplace(standard_progress());
+  }
   chat::StreamSession(conn, std::move(established), io, console, stop.fd()).run();
+  if (progress) {
+    progress->finish();
+  }
 }
 
 }  // namespace
@@ -91,6 +101,9 @@ Command add_connect(CLI::App& app) {
       ->check(kNonEmpty);
   add_seconds_option(*cmd, "--connect-timeout", opts->connect_timeout,
                      "Give up when connecting and the handshake take longer than this");
+  cmd->add_flag("--progress", opts->progress,
+                "Show bytes sent and received, the rate and the time left on stderr");
+  add_no_color_option(*cmd, opts->no_color);
   add_identity_options(*cmd, opts->identity);
   return when_parsed(cmd, opts, connect);
 }

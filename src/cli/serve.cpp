@@ -40,6 +40,8 @@ struct ServeOptions {
   std::size_t max_handshakes = 64;
   std::size_t max_clients = 1000;
   double idle_timeout = 0;  // 0: no limit
+  bool progress = false;
+  bool no_color = false;
 };
 
 // Descriptors besides the clients' and handshakes': standard streams, listener, epoll, ...
@@ -48,7 +50,7 @@ constexpr std::size_t kSpareDescriptors = 32;
 // One peer, one session: the original two-person chat.
 void serve_once(const chat::StageLimits& limits, const crypto::PrivateKey& identity,
                 const std::string& name, chat::IdentityCheck check, net::Listener& listener,
-                int stop_fd, const Console& console) {
+                const chat::SessionIo& io, int stop_fd, const Console& console) {
   net::Poller poller;
   std::optional<chat::JoinedPeer> joined;
   {
@@ -66,7 +68,7 @@ void serve_once(const chat::StageLimits& limits, const crypto::PrivateKey& ident
   const std::string peer_name = printable(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
-  chat::StreamSession(conn, std::move(joined->established), standard_io(), console, stop_fd).run();
+  chat::StreamSession(conn, std::move(joined->established), io, console, stop_fd).run();
   console.info("{} ({}) left", peer_name, peer_fp);
 }
 
@@ -104,20 +106,30 @@ void serve(const ServeOptions& opts, const Console& console) {
       throw AuthError(fmt::format("key {} is not authorized on this server", key.fingerprint()));
     }
   };
-  if (opts.once) {
-    serve_once(limits, identity, name, std::move(check), listener, stop.fd(), console);
-    return;
+  chat::SessionIo io = standard_io();
+  setup_chat_terminal(io, identity, name, opts.no_color);
+  std::optional<ProgressMeter> progress;
+  if (opts.progress) {
+    io.progress = &progress.emplace(standard_progress());
   }
-  const chat::SessionIo io = standard_io();
-  chat::RoomServerSettings settings;
-  settings.handshakes = limits;
-  settings.room.max_clients = opts.max_clients;
-  settings.room.idle_timeout =
-      std::chrono::milliseconds(static_cast<long long>(opts.idle_timeout * 1000));
-  settings.room.out_fd = io.out_fd;
-  settings.room.terminal_out = io.terminal_out;
-  chat::run_room_server(identity, name, std::move(check), listener, io, settings, console,
-                        stop.fd());
+  if (opts.once) {
+    serve_once(limits, identity, name, std::move(check), listener, io, stop.fd(), console);
+  } else {
+    chat::RoomServerSettings settings;
+    settings.handshakes = limits;
+    settings.room.max_clients = opts.max_clients;
+    settings.room.idle_timeout =
+        std::chrono::milliseconds(static_cast<long long>(opts.idle_timeout * 1000));
+    settings.room.out_fd = io.out_fd;
+    settings.room.terminal_out = io.terminal_out;
+    settings.room.colour = io.colour;
+    settings.room.progress = io.progress;
+    chat::run_room_server(identity, name, std::move(check), listener, io, settings, console,
+                          stop.fd());
+  }
+  if (progress) {
+    progress->finish();
+  }
 }
 
 }  // namespace
@@ -151,6 +163,9 @@ Command add_serve(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   add_seconds_option(*cmd, "--idle-timeout", opts->idle_timeout,
                      "Drop a client that has sent nothing for this many seconds [default: never]");
+  cmd->add_flag("--progress", opts->progress,
+                "Show bytes sent and received, the rate and the time left on stderr");
+  add_no_color_option(*cmd, opts->no_color);
   add_identity_options(*cmd, opts->identity);
   return when_parsed(cmd, opts, serve);
 }

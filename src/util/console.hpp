@@ -11,6 +11,26 @@ namespace cryptochat {
 
 enum class Verbosity { quiet, normal, verbose };
 
+// Where console lines go instead of stderr while a line editor owns the terminal
+// (term/line_editor.hpp): it prints them above the line being typed rather than through it.
+class ConsoleSink {
+ public:
+  ConsoleSink() = default;
+  ConsoleSink(const ConsoleSink&) = delete;
+  ConsoleSink& operator=(const ConsoleSink&) = delete;
+  ConsoleSink(ConsoleSink&&) = delete;
+  ConsoleSink& operator=(ConsoleSink&&) = delete;
+  virtual ~ConsoleSink() = default;
+  // One whole line, ending in '\n'.
+  virtual void console_line(std::string_view line) = 0;
+};
+
+// The sink in use (nullptr: stderr). Set and used on the main thread only.
+inline ConsoleSink*& console_sink() {
+  static ConsoleSink* sink = nullptr;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+  return sink;
+}
+
 class Console {
  public:
   explicit Console(Verbosity verbosity = Verbosity::normal) : verbosity_(verbosity) {}
@@ -40,7 +60,13 @@ class Console {
   }
 
  private:
-  static void line(std::string_view text) { fmt::print(stderr, "cryptochat: {}\n", text); }
+  static void line(std::string_view text) {
+    if (ConsoleSink* sink = console_sink()) {
+      sink->console_line(fmt::format("cryptochat: {}\n", text));
+    } else {
+      fmt::print(stderr, "cryptochat: {}\n", text);
+    }
+  }
   Verbosity verbosity_;
 };
 

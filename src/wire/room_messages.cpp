@@ -65,7 +65,8 @@ RoomEvent parse_room_event(ByteView content) {
   RoomEvent event;
   const std::uint8_t kind = in.u8();
   if (kind != static_cast<std::uint8_t>(RoomEventKind::joined) &&
-      kind != static_cast<std::uint8_t>(RoomEventKind::left)) {
+      kind != static_cast<std::uint8_t>(RoomEventKind::left) &&
+      kind != static_cast<std::uint8_t>(RoomEventKind::present)) {
     throw ProtocolError("malformed room event: unknown kind");
   }
   event.kind = static_cast<RoomEventKind>(kind);

@@ -1,7 +1,8 @@
 // The contents of the two records a room server sends besides DATA (PROTOCOL.md, "Rooms"):
 // RELAY carries what another participant said, with who said it; ROOM_EVENT says who joined or
-// left. The sender is named by the SHA-256 of its public key (the identity) and its display name
-// (for people only). Parsers take hostile bytes: every length is checked.
+// left, or (to a newcomer) who was already there. The sender is named by the SHA-256 of its public
+// key (the identity) and its display name (for people only). Parsers take hostile bytes: every
+// length is checked.
 #pragma once
 
 #include <array>
@@ -31,7 +32,8 @@ struct RelayView {
 };
 RelayView parse_relay(ByteView content);
 
-enum class RoomEventKind : std::uint8_t { joined = 0x01, left = 0x02 };
+// present: sent only to a newcomer, once per participant already in the room.
+enum class RoomEventKind : std::uint8_t { joined = 0x01, left = 0x02, present = 0x03 };
 
 struct RoomEvent {
   RoomEventKind kind = RoomEventKind::joined;

@@ -707,6 +707,7 @@ class TerminalTest(SessionTestCase):
     """Chat typed at a pseudo-terminal: lines are messages and a quit word ends the chat."""
 
     def test_client_types_hello_then_sair(self):
+        self.env["NO_COLOR"] = "1"  # plain names: colours are tested in test_terminal.py
         s_in_r, s_in_w = self.pipe()
         s_out = self.path("server.out")
         server = self.start_server(stdin=s_in_r, stdout=s_out)

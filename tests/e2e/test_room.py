@@ -373,6 +373,7 @@ class RoomTest(RoomTestCase):
         server.finish(0, timeout=RUN_TIMEOUT)
 
     def test_operator_at_a_terminal_types_a_line_then_quit(self):
+        self.env["NO_COLOR"] = "1"  # plain names: colours are tested in test_terminal.py
         tty = PtyProc(self)
         server = self.start_server(once=False, stdin=tty.slave, stdout=tty.slave)
         tty.start_reading()

@@ -193,6 +193,8 @@ int main(int argc, char** argv) {
     write_seed("fuzz_room_messages", "relay_header_as_data", relay(unnamed, nested));
     write_seed("fuzz_room_messages", "joined_alice",
                wire::encode(wire::RoomEvent{wire::RoomEventKind::joined, alice}));
+    write_seed("fuzz_room_messages", "present_alice",
+               wire::encode(wire::RoomEvent{wire::RoomEventKind::present, alice}));
     write_seed("fuzz_room_messages", "left_unnamed",
                wire::encode(wire::RoomEvent{wire::RoomEventKind::left, unnamed}));
     write_seed("fuzz_room_messages", "left_longest_name",

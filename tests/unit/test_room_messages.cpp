@@ -81,6 +81,15 @@ TEST_CASE("a ROOM_EVENT is kind, key hash, name length and name, exactly") {
   wire::Bytes left = joined;
   left[0] = 0x02;
   CHECK(wire::encode(wire::RoomEvent{wire::RoomEventKind::left, participant("bob")}) == left);
+
+  // present (0x03): who was there before a newcomer; the same layout.
+  wire::Bytes present = joined;
+  present[0] = 0x03;
+  CHECK(wire::encode(wire::RoomEvent{wire::RoomEventKind::present, participant("bob")}) == present);
+  const wire::RoomEvent back = wire::parse_room_event(present);
+  CHECK(back.kind == wire::RoomEventKind::present);
+  CHECK(back.who.name == "bob");
+  CHECK(back.who.key_hash == hash);
 }
 
 TEST_CASE("RELAY contents round-trip, the data pointing into the content") {
@@ -118,7 +127,8 @@ TEST_CASE("a RELAY keeps its data byte for byte, whatever it holds") {
 }
 
 TEST_CASE("ROOM_EVENTs round-trip for both kinds and any name length") {
-  for (const auto kind : {wire::RoomEventKind::joined, wire::RoomEventKind::left}) {
+  for (const auto kind :
+       {wire::RoomEventKind::joined, wire::RoomEventKind::left, wire::RoomEventKind::present}) {
     for (const std::size_t name_size : {0, 1, 64}) {
       CAPTURE(static_cast<int>(kind));
       CAPTURE(name_size);
@@ -189,7 +199,7 @@ TEST_CASE("a ROOM_EVENT cut short at any length is refused") {
 TEST_CASE("a ROOM_EVENT of an unknown kind is refused") {
   wire::Bytes content =
       wire::encode(wire::RoomEvent{wire::RoomEventKind::joined, participant("dave")});
-  for (const int kind : {0x00, 0x03, 0x81, 0xFF}) {
+  for (const int kind : {0x00, 0x04, 0x81, 0xFF}) {
     CAPTURE(kind);
     content[0] = static_cast<std::uint8_t>(kind);
     CHECK_THROWS_WITH_AS(wire::parse_room_event(content), "malformed room event: unknown kind",

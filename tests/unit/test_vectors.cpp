@@ -177,7 +177,7 @@ TEST_CASE("PROTOCOL.md vectors: transcript, secrets, signatures, keys and first 
   CHECK(std::string(rec.data.begin(), rec.data.end()) == hello);
 }
 
-TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT and RELAY records") {
+TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT (joined, present) and RELAY records") {
   const Vectors v = read_protocol_vectors();
   const auto client_key = key_from_der(hex(v, "client_identity_pkcs8"));
   wire::Participant alice;
@@ -203,17 +203,24 @@ TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT and RELAY records") {
   sealer.seal(crypto::ContentType::room_event, event, event_record);
   wire::Bytes relay_record;
   sealer.seal(crypto::ContentType::relay, relay, relay_record);
+  const wire::Bytes present = wire::encode(wire::RoomEvent{wire::RoomEventKind::present, alice});
+  wire::Bytes present_record;
+  sealer.seal(crypto::ContentType::room_event, present, present_record);
 
   if (std::getenv("CRYPTOCHAT_PRINT_VECTORS") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
     std::cout << "room_event_joined_alice = " << to_hex(event) << "\n"
               << "record_server_room_event_1 = " << to_hex(event_record) << "\n"
               << "relay_alice_hi_all = " << to_hex(relay) << "\n"
-              << "record_server_relay_2 = " << to_hex(relay_record) << "\n";
+              << "record_server_relay_2 = " << to_hex(relay_record) << "\n"
+              << "room_event_present_alice = " << to_hex(present) << "\n"
+              << "record_server_room_event_present_3 = " << to_hex(present_record) << "\n";
   }
   CHECK(to_hex(event) == to_hex(hex(v, "room_event_joined_alice")));
   CHECK(to_hex(event_record) == to_hex(hex(v, "record_server_room_event_1")));
   CHECK(to_hex(relay) == to_hex(hex(v, "relay_alice_hi_all")));
   CHECK(to_hex(relay_record) == to_hex(hex(v, "record_server_relay_2")));
+  CHECK(to_hex(present) == to_hex(hex(v, "room_event_present_alice")));
+  CHECK(to_hex(present_record) == to_hex(hex(v, "record_server_room_event_present_3")));
 
   // A client opens and reads them.
   crypto::RecordOpener opener(s2c_keys);
@@ -232,6 +239,13 @@ TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT and RELAY records") {
   const auto parsed_relay = wire::parse_relay(opened_relay.data);
   CHECK(parsed_relay.sender.name == "alice");
   CHECK(std::string(parsed_relay.data.begin(), parsed_relay.data.end()) == said);
+  const auto present_frame = hex(v, "record_server_room_event_present_3");
+  const auto opened_present = opener.open(frame_view(present_frame));
+  REQUIRE(opened_present.type == crypto::ContentType::room_event);
+  const auto parsed_present = wire::parse_room_event(opened_present.data);
+  CHECK(parsed_present.kind == wire::RoomEventKind::present);
+  CHECK(parsed_present.who.name == "alice");
+  CHECK(parsed_present.who.key_hash == parsed_event.who.key_hash);
 }
 
 TEST_CASE("print fresh PROTOCOL.md vectors (CRYPTOCHAT_PRINT_VECTORS=1)") {
