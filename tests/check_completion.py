@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-SUBCOMMANDS = ["keygen", "serve", "connect"]
+from cli_help import SUBCOMMANDS, finish, long_options
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 # Options whose value is a file name, per subcommand ("" is the top level).
 FILE_OPTIONS = {
@@ -52,12 +52,6 @@ zpty -d z
 def check(condition, message):
     if not condition:
         failures.append(message)
-
-
-def long_options(binary, sub):
-    args = [binary, "--help"] if sub == "" else [binary, sub, "--help"]
-    text = subprocess.run(args, capture_output=True, text=True, check=True, timeout=30).stdout
-    return sorted(set(re.findall(r"--[a-z][a-z0-9-]*", text)))
 
 
 def mentions(script_text, option):
@@ -228,10 +222,7 @@ def main():
         else:
             print(f"SKIP: {BASH_COMPLETION} is not installed: checked without it only")
         check_zsh(zsh_script, options, tmp)
-    for failure in failures:
-        print("FAIL:", failure)
-    print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
-    sys.exit(1 if failures else 0)
+    finish(failures)
 
 
 if __name__ == "__main__":

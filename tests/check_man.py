@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-SUBCOMMANDS = ["keygen", "serve", "connect"]
+from cli_help import SUBCOMMANDS, finish, long_options
 # Each section the page must have, with words it must contain.
 REQUIRED_SECTIONS = {
     "NAME": [],
@@ -61,16 +61,11 @@ def main():
                 failures.append(f"the {name} section does not mention {word!r}")
 
     for sub in [None, *SUBCOMMANDS]:
-        args = [binary, "--help"] if sub is None else [binary, sub, "--help"]
-        help_text = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-        for option in sorted(set(re.findall(r"--[a-z][a-z0-9-]*", help_text))):
+        for option in long_options(binary, sub):
             if option not in text:
-                failures.append(f"{option} (from {' '.join(args[1:])}) is not in the man page")
+                failures.append(f"{option} (from {sub or 'cryptochat'} --help) is not in the man page")
 
-    for failure in failures:
-        print("FAIL:", failure)
-    print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
-    sys.exit(1 if failures else 0)
+    finish(failures)
 
 
 if __name__ == "__main__":

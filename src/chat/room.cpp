@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "chat/close_state.hpp"
 #include "chat/stream_session.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/handshake_error.hpp"
@@ -32,10 +33,7 @@ struct Room::Member {
   std::string fingerprint;
   std::optional<TerminalView> view;
   Clock::time_point last_heard;
-  // The close protocol of PROTOCOL.md section 6.
-  bool peer_closed = false;
-  bool local_closed = false;
-  bool ack_received = false;
+  CloseState close;  // PROTOCOL.md section 6
   // Being dropped: nothing more is sent; the queue goes out, then the connection closes.
   bool going = false;
   bool write_shut = false;
@@ -52,10 +50,8 @@ struct Room::Member {
 
   Member(JoinedPeer&& peer)
       : token(peer.token), conn(std::move(peer.conn)), est(std::move(peer.established)) {}
-  [[nodiscard]] bool receives() const { return !gone && !going && !local_closed; }
-  [[nodiscard]] bool done() const {
-    return peer_closed && local_closed && ack_received && !conn->has_output();
-  }
+  [[nodiscard]] bool receives() const { return !gone && !going && !close.local_closed(); }
+  [[nodiscard]] bool done() const { return close.complete() && !conn->has_output(); }
 };
 
 Room::Room(RoomSettings settings, const Console& console, net::Poller& poller)
@@ -230,9 +226,7 @@ void Room::broadcast(wire::ByteView data) {
 void Room::handle_record(Member& m, const crypto::OpenedRecord& record) {
   switch (record.type) {
     case crypto::ContentType::data:
-      if (m.peer_closed) {
-        throw wire::ProtocolError("protocol error: the peer sent data after its end");
-      }
+      m.close.check_peer_may_send();
       if (!record.data.empty()) {
         write_out(m, record.data);
         relay(m, record.data);
@@ -241,25 +235,20 @@ void Room::handle_record(Member& m, const crypto::OpenedRecord& record) {
     case crypto::ContentType::end:
     case crypto::ContentType::quit:
       // Either way this participant leaves: what it sent is out, so confirm, and end too.
-      if (m.peer_closed) {
-        throw wire::ProtocolError("protocol error: the peer ended its data twice");
-      }
-      m.peer_closed = true;
+      m.close.peer_ended();
       if (m.view) {
         m.view->flush();
       }
       seal(m, crypto::ContentType::end_ack, {});
-      if (!m.local_closed) {
+      m.close.confirmed_peer();
+      if (!m.close.local_closed()) {
         seal(m, crypto::ContentType::end, {});
-        m.local_closed = true;
+        m.close.local_ended();
       }
       flush(m);
       return;
     case crypto::ContentType::end_ack:
-      if (!m.local_closed || m.ack_received) {
-        throw wire::ProtocolError("protocol error: unexpected end confirmation");
-      }
-      m.ack_received = true;
+      m.close.peer_confirmed();
       flush(m);
       return;
     case crypto::ContentType::abort:
@@ -337,13 +326,13 @@ void Room::on_ready(std::uint64_t token, std::uint32_t events) {
       handle_record(m, m.est.opener.open(*frame));
     }
     if (!open && !m.gone && !m.going) {
-      if (m.peer_closed && m.local_closed && m.ack_received) {
+      if (m.close.complete()) {
         leave(m);
       } else {
         throw crypto::IntegrityError(
             crypto::IntegrityError::Kind::truncated,
-            m.peer_closed ? "truncated: the connection was cut before it confirmed our end"
-                          : "truncated: the connection was cut before its end record");
+            m.close.peer_closed() ? "truncated: the connection was cut before it confirmed our end"
+                                  : "truncated: the connection was cut before its end record");
       }
     }
   } catch (const IoError&) {
@@ -361,14 +350,14 @@ void Room::close() {
   for (auto& [token, m] : members_) {
     if (m->receives()) {
       seal(*m, crypto::ContentType::quit, {});
-      m->local_closed = true;
+      m->close.local_ended();
       flush(*m);
     }
   }
 }
 
 void Room::watch(Member& m) {
-  const bool reads = m.going || m.peer_closed || closing_ || takes_input();
+  const bool reads = m.going || m.close.peer_closed() || closing_ || takes_input();
   const std::uint32_t want = (reads ? EPOLLIN : 0U) | (m.conn->has_output() ? EPOLLOUT : 0U);
   if (want != m.interest) {
     poller_.modify(m.conn->fd(), want, m.token);
@@ -386,7 +375,7 @@ void Room::tick() {
       m->stalled = true;  // no longer holds the room; dropped once its queue is full
       update_backlog(*m);
     }
-    if (settings_.idle_timeout.count() > 0 && !m->going && !m->peer_closed &&
+    if (settings_.idle_timeout.count() > 0 && !m->going && !m->close.peer_closed() &&
         now - m->last_heard > settings_.idle_timeout) {
       drop(*m,
            fmt::format("dropped: idle for more than {} s",

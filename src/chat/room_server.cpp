@@ -182,10 +182,6 @@ void refuse(net::Socket socket, const std::string& why, const Console& console) 
   }
 }
 
-int millis_until(Clock::time_point t) {
-  return poll_timeout(t);
-}
-
 }  // namespace
 
 void run_room_server(const crypto::PrivateKey& identity, const std::string& name,
@@ -252,7 +248,7 @@ void run_room_server(const crypto::PrivateKey& identity, const std::string& name
     if (closing) {
       wake = std::min(wake, close_deadline);
     }
-    const int timeout = input_ready && input.always_ready() ? 0 : millis_until(wake);
+    const int timeout = input_ready && input.always_ready() ? 0 : poll_timeout(wake);
     for (const auto& ev : poller.wait(timeout)) {
       switch (ev.data.u64) {
         case kListener:

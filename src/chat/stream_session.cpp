@@ -65,12 +65,12 @@ void StreamSession::send_data(wire::ByteView data) {
 }
 
 void StreamSession::close_local(crypto::ContentType how) {
-  if (local_closed_) {
+  if (close_.local_closed()) {
     return;
   }
   typed_.finish([this](wire::ByteView line) { send_data(line); });
   est_.sealer.seal(how, {}, conn_.outbox());
-  local_closed_ = true;
+  close_.local_ended();
   input_open_ = false;
 }
 
@@ -199,40 +199,32 @@ void StreamSession::deliver(wire::ByteView data, const wire::Participant* sender
 void StreamSession::handle_record(const crypto::OpenedRecord& record) {
   switch (record.type) {
     case crypto::ContentType::data:
-      if (peer_closed_) {
-        throw wire::ProtocolError("protocol error: the peer sent data after its end");
-      }
+      close_.check_peer_may_send();
       deliver(record.data);
       return;
     case crypto::ContentType::end:
     case crypto::ContentType::quit:
-      if (peer_closed_) {
-        throw wire::ProtocolError("protocol error: the peer ended its data twice");
-      }
-      peer_closed_ = true;
+      close_.peer_ended();
       if (view_) {
         view_->flush();
       }
       // Everything before this record was written out above: confirm it.
       est_.sealer.seal(crypto::ContentType::end_ack, {}, conn_.outbox());
-      ack_sent_ = true;
+      close_.confirmed_peer();
       if (record.type == crypto::ContentType::quit) {
         if (end_ == SessionEnd::finished) {
           end_ = SessionEnd::peer_quit;
         }
         console_.info("{} ended the chat", printable(est_.peer_name));
         close_local(crypto::ContentType::end);
-      } else if (io_.line_mode && !local_closed_) {
+      } else if (io_.line_mode && !close_.local_closed()) {
         // In a chat typed at a terminal, the other side leaving ends the conversation.
         console_.info("{} left", printable(est_.peer_name));
         close_local(crypto::ContentType::end);
       }
       return;
     case crypto::ContentType::end_ack:
-      if (!local_closed_ || ack_received_) {
-        throw wire::ProtocolError("protocol error: unexpected end confirmation");
-      }
-      ack_received_ = true;
+      close_.peer_confirmed();
       return;
     case crypto::ContentType::abort:
       throw_peer_aborted(record.data);
@@ -240,9 +232,7 @@ void StreamSession::handle_record(const crypto::OpenedRecord& record) {
       if (!io_.peer_may_relay) {
         break;
       }
-      if (peer_closed_) {
-        throw wire::ProtocolError("protocol error: the peer sent data after its end");
-      }
+      close_.check_peer_may_send();
       const auto relay = wire::parse_relay(record.data);
       deliver(relay.data, &relay.sender);
       return;
@@ -261,11 +251,11 @@ void StreamSession::handle_record(const crypto::OpenedRecord& record) {
 }
 
 bool StreamSession::done() const {
-  return local_closed_ && peer_closed_ && ack_sent_ && ack_received_ && !conn_.has_output();
+  return close_.complete() && !conn_.has_output();
 }
 
 void StreamSession::connection_ended() {
-  if (!peer_closed_) {
+  if (!close_.peer_closed()) {
     throw crypto::IntegrityError(
         crypto::IntegrityError::Kind::truncated,
         fmt::format("truncated: the connection to {} was cut before its end record; what was "
@@ -334,7 +324,7 @@ SessionResult StreamSession::run() {
         handle_record(est_.opener.open(*frame));
       }
       if (!open) {
-        if (done() || (local_closed_ && peer_closed_ && ack_sent_ && ack_received_)) {
+        if (close_.complete()) {
           break;
         }
         connection_ended();

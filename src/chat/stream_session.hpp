@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/close_state.hpp"
 #include "chat/connection.hpp"
 #include "chat/terminal_view.hpp"
 #include "chat/typed_input.hpp"
@@ -83,10 +84,7 @@ class StreamSession {
   wire::Bytes input_chunk_;
   bool input_open_;
   bool input_ended_ = false;
-  bool local_closed_ = false;
-  bool peer_closed_ = false;
-  bool ack_received_ = false;
-  bool ack_sent_ = false;
+  CloseState close_;
   SessionEnd end_ = SessionEnd::finished;
 };
 

@@ -78,7 +78,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
   setup_chat_terminal(io, identity, display_name(opts.identity), opts.no_color);
   std::optional<ProgressMeter> progress;
   if (opts.progress) {
-    io.progress = &progress.emplace(standard_progress());
+    io.progress = &progress.emplace(standard_progress(io));
   }
   chat::StreamSession(conn, std::move(established), io, console, stop.fd()).run();
   if (progress) {

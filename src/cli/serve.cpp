@@ -1,8 +1,6 @@
 #include "cli/serve.hpp"
 
 #include <fmt/format.h>
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -15,7 +13,6 @@
 #include "cli/non_empty.hpp"
 #include "cli/session_io.hpp"
 #include "cli/subcommand.hpp"
-#include "crypto/random.hpp"
 #include "crypto/rsa_op_pool.hpp"
 #include "net/poller.hpp"
 #include "net/socket.hpp"
@@ -110,7 +107,7 @@ void serve(const ServeOptions& opts, const Console& console) {
   setup_chat_terminal(io, identity, name, opts.no_color);
   std::optional<ProgressMeter> progress;
   if (opts.progress) {
-    io.progress = &progress.emplace(standard_progress());
+    io.progress = &progress.emplace(standard_progress(io));
   }
   if (opts.once) {
     serve_once(limits, identity, name, std::move(check), listener, io, stop.fd(), console);

@@ -6,13 +6,16 @@
 
 #include <CLI/App.hpp>
 
+#include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "chat/stream_session.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/keys.hpp"
 #include "term/colour.hpp"
 #include "term/line_editor.hpp"
+#include "util/console.hpp"
 #include "util/progress.hpp"
 
 namespace cryptochat::cli {
@@ -46,9 +49,21 @@ inline void add_no_color_option(CLI::App& cmd, bool& no_color) {
 
 // --progress for the standard streams: redrawn in place when stderr is a terminal; the size
 // left in a regular file on stdin gives the percentage and the time left.
-inline ProgressMeter::Settings standard_progress() {
+inline ProgressMeter::Settings standard_progress(const chat::SessionIo& io) {
   ProgressMeter::Settings settings;
   settings.terminal = ::isatty(STDERR_FILENO) != 0;
+  if (io.line_editing) {
+    // The line editor owns the terminal: a meter redrawn in place would break the typed line.
+    // It prints a plain line now and then instead, above the typed line like every notice.
+    settings.terminal = false;
+    settings.sink = [](std::string_view text) {
+      if (ConsoleSink* sink = console_sink()) {
+        sink->console_line(text);
+      } else {
+        static_cast<void>(std::fwrite(text.data(), 1, text.size(), stderr));
+      }
+    };
+  }
   struct stat st {};
   if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
     const off_t at = ::lseek(STDIN_FILENO, 0, SEEK_CUR);

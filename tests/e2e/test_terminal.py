@@ -182,6 +182,28 @@ class TerminalChatTest(SessionTestCase):
         self.assertIn(b"bob ended the chat", server.stderr)
         self.assertEqual(read_bytes(self.s_out), b"half a line\n")
 
+    def test_progress_lines_go_above_the_half_typed_line(self):
+        # --progress in the interactive chat: no line redrawn in place (it would break the
+        # typed one); a plain progress line at most every 5 s, when bytes move, printed above
+        # the typed line like every notice.
+        server, pane = self.start_pair("--progress")
+        pane.line("one")
+        self.wait_file(self.s_out, lambda d: d == b"one\n", what="the first line")
+        pane.type("still typ")
+        time.sleep(5.5)
+        self.server_says("ping")
+        pane.wait_for(r"^cryptochat: progress: sent 4 B .*received 5 B")
+        time.sleep(0.2)
+        lines = pane.lines()
+        self.assertEqual(lines[-1], PROMPT + "still typ", "\n".join(lines))
+        self.assertEqual(pane.cursor(), (len(PROMPT + "still typ"), len(lines) - 1))
+        pane.line("ing")
+        self.wait_file(self.s_out, lambda d: d == b"one\nstill typing\n", what="the whole line")
+        pane.line("sair")
+        self.assertEqual(pane.exit_status(), 0, pane.screen())
+        server.finish(0)
+        pane.wait_for(r"^cryptochat: sent 17 bytes .*, received 5 bytes")
+
     def test_commands_are_run_here_and_never_sent(self):
         server, pane = self.start_pair()
         client_fp = self.fingerprints["client"]
