@@ -33,10 +33,10 @@ class RsaOpPool {
     return with(decryptors_, use, [this] { return make_decryptor(); });
   }
 
-  // Makes one object of each kind now (run it on another thread while the network is awaited),
-  // so the first handshake does not pay for them. A caller that needs one meanwhile waits for it
-  // rather than making a second. A failure shows again, and is reported, when the object is
-  // needed.
+  // Makes one object of each kind now, the two side by side on two threads (run it on another
+  // thread while the network is awaited), so the first handshake does not pay for them. A caller
+  // that needs one meanwhile waits for it rather than making a second. A failure shows again,
+  // and is reported, when the object is needed.
   void prepare() noexcept;
 
  private:

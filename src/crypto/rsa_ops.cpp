@@ -2,6 +2,8 @@
 
 #include <botan/pubkey.h>
 
+#include <thread>
+
 #include "crypto/random.hpp"
 #include "crypto/rsa_op_pool.hpp"
 
@@ -20,10 +22,13 @@ std::unique_ptr<Botan::PK_Decryptor_EME> RsaOpPool::make_decryptor() const {
 }
 
 void RsaOpPool::prepare() noexcept {
-  // One after the other on this one thread, in the order a handshake needs them: the other core
-  // is busy with the handshake itself (and the peer), and a second thread here only slowed it.
-  prepare_one(decryptors_, [this] { return make_decryptor(); });
-  prepare_one(signers_, [this] { return make_signer(); });
+  try {
+    // Each set-up is one long modular inversion on one core; two cores make both at once.
+    const std::jthread signer([this] { prepare_one(signers_, [this] { return make_signer(); }); });
+    prepare_one(decryptors_, [this] { return make_decryptor(); });
+  } catch (const std::exception&) {
+    // No second thread: the signer is made when it is first needed.
+  }
 }
 
 wire::Bytes oaep_encrypt(const PublicKey& to, std::span<const std::uint8_t> secret,
