@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::size_t kMessage = 65536;
 
-// MiB/s of sealing kMessage-byte messages with `name` for about `budget`.
+// MiB/s of sealing kMessage-byte messages with `mode` (a fresh key and nonces) for `budget`.
 double seal_rate(Botan::AEAD_Mode& mode, std::chrono::milliseconds budget) {
   Botan::System_RNG rng;
   mode.set_key(rng.random_vec(mode.key_spec().maximum_keylength()));
@@ -43,7 +43,8 @@ double seal_rate(Botan::AEAD_Mode& mode, std::chrono::milliseconds budget) {
 
 int main(int argc, char** argv) {
   const auto budget = std::chrono::milliseconds(argc > 1 ? std::atoi(argv[1]) : 700);
-  fmt::print("| AEAD (Botan, one core, 64 KiB messages) | MiB/s | provider |\n| --- | ---: | --- |\n");
+  fmt::print(
+      "| AEAD (Botan, one core, 64 KiB messages) | MiB/s | provider |\n| --- | ---: | --- |\n");
   for (const char* name : {"AES-256/GCM", "AES-128/GCM", "ChaCha20Poly1305", "AES-256/OCB",
                            "AES-128/OCB", "AES-256/EAX", "AES-256/SIV"}) {
     auto mode = Botan::AEAD_Mode::create(name, Botan::ENCRYPTION);
@@ -53,8 +54,7 @@ int main(int argc, char** argv) {
     }
     const double rate = seal_rate(*mode, budget);
     fmt::print("| {}{} | {:.0f} | {} |\n", name,
-               std::string(name) == "AES-256/GCM" ? " (cryptochat's)" : "", rate,
-               mode->provider());
+               std::string(name) == "AES-256/GCM" ? " (cryptochat's)" : "", rate, mode->provider());
   }
   return 0;
 }
