@@ -6,7 +6,8 @@ namespace cryptochat::crypto {
 
 void limit_locked_memory_pool() noexcept {
   constexpr int kKeepExisting = 0;
-  ::setenv("BOTAN_MLOCK_POOL_SIZE", "64", kKeepExisting);
+  // Called while the program has one thread, before anything reads the environment.
+  ::setenv("BOTAN_MLOCK_POOL_SIZE", "64", kKeepExisting);  // NOLINT(concurrency-mt-unsafe)
 }
 
 }  // namespace cryptochat::crypto
