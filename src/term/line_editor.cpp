@@ -154,6 +154,12 @@ void LineEditor::erase_input(std::size_t upto_bytes, bool cursor_on_next_row) {
 }
 
 Typed LineEditor::read() {
+  // Without EL_SIGNAL libedit is not told of a resize: look before each key (one ioctl), so the
+  // line being typed wraps at the terminal's new width at once.
+  if (const std::size_t width = columns(); width != known_width_) {
+    known_width_ = width;
+    el_resize(el_.get());
+  }
   int count = 0;
   const char* got = el_gets(el_.get(), &count);
   if (got == nullptr || count <= 0) {
@@ -195,6 +201,7 @@ void LineEditor::print_above(std::string_view text) {
   // libedit takes the terminal's width again (it may have been resized: without EL_SIGNAL it
   // is not told), forgets what it drew and draws the prompt and line again, cursor in place.
   el_resize(el_.get());
+  known_width_ = columns();
   el_set(el_.get(), EL_REFRESH);
 }
 

@@ -79,6 +79,7 @@ class LineEditor {
   AboveSink sink_{*this};
   ConsoleSink* previous_sink_ = nullptr;
   bool sink_installed_ = false;
+  std::size_t known_width_ = 0;  // the width libedit was last told (0: not yet)
 };
 
 // Whether the terminal can be redrawn in place: TERM names one, and not "dumb" (where the

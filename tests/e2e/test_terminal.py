@@ -204,6 +204,26 @@ class TerminalChatTest(SessionTestCase):
         server.finish(0)
         pane.wait_for(r"^cryptochat: sent 17 bytes .*, received 5 bytes")
 
+    def test_a_resized_terminal_wraps_the_typed_line_at_its_new_width(self):
+        server, pane = self.start_pair()
+        pane.type("x")  # the editor has read a key at the old width
+        pane.wait_for("^" + re.escape(PROMPT + "x") + "$")
+        pane.tmux("resize-window", "-x", "40")
+        time.sleep(0.3)
+        pane.type("y" * 49)  # prompt + 50 characters: two rows at 40 columns
+        pane.wait_for("^" + "y" * 12 + "$")
+        pane.keys("Home")  # libedit moves up a row only if it knows the line wrapped
+        time.sleep(0.3)
+        lines = pane.lines()
+        self.assertEqual(lines[-2:], [PROMPT + "x" + "y" * 37, "y" * 12], "\n".join(lines))
+        self.assertEqual(pane.cursor(), (len(PROMPT), len(lines) - 2), "\n".join(lines))
+        pane.keys("End")
+        pane.keys("Enter")
+        self.wait_file(self.s_out, lambda d: d == b"x" + b"y" * 49 + b"\n", what="the line")
+        pane.line("sair")
+        self.assertEqual(pane.exit_status(), 0, pane.screen())
+        server.finish(0)
+
     def test_commands_are_run_here_and_never_sent(self):
         server, pane = self.start_pair()
         client_fp = self.fingerprints["client"]
