@@ -155,8 +155,7 @@ class OperatorInput {
             fmt::format("your fingerprint: {}\n", crypto::fingerprint_of_hash(io_.self.key_hash)));
         return false;
       case TypedLine::Kind::unknown:
-        editor_->print_above(
-            fmt::format("unknown command {}; /help lists them\n", printable(line.text)));
+        editor_->print_above(unknown_command_hint(line.text));
         return false;
     }
     return false;

@@ -118,7 +118,7 @@ void StreamSession::run_command(const TypedLine& typed) {
                                printable(peer_.name), crypto::fingerprint_of_hash(peer_.key_hash)));
       return;
     case TypedLine::Kind::unknown:
-      view_->print(fmt::format("unknown command {}; /help lists them\n", printable(typed.text)));
+      view_->print(unknown_command_hint(typed.text));
       return;
   }
 }

@@ -1,5 +1,8 @@
 #include "chat/typed_input.hpp"
 
+#include <fmt/format.h>
+
+#include "util/text.hpp"
 #include "wire/frame.hpp"
 
 namespace cryptochat::chat {
@@ -43,6 +46,10 @@ std::string_view command_help() {
          "/fingerprint  your key's fingerprint and the peer's\n"
          "/quit, sair   end the chat\n"
          "//text        send \"/text\" (a line starting with / is a command)\n";
+}
+
+std::string unknown_command_hint(std::string_view command) {
+  return fmt::format("unknown command {}; /help lists them\n", printable(command));
 }
 
 bool TypedInput::feed(wire::ByteView typed, const Send& send) {

@@ -34,6 +34,8 @@ TypedLine interpret_line(std::string_view line);
 
 // The /help text: one line per command, each ending in '\n'.
 std::string_view command_help();
+// The answer to an unknown command (TypedLine::text), a line safe to print.
+std::string unknown_command_hint(std::string_view command);
 
 class TypedInput {
  public:
