@@ -70,7 +70,7 @@ class Fleet {
   std::vector<std::uint32_t> watched_events_;
 
   // Handshake slots. A client's handshake ends for the server only once it has checked the
-  // client's signature and put it in the room, which can be long after the client is done (the
+  // client's FINISHED and put it in the room, which can be long after the client is done (the
   // server's RSA queue). So a slot is held until another client hears the "joined" event, or
   // for kConfirmWait at most (nobody hears about the first client into an empty room).
   std::vector<char> holds_slot_;

@@ -39,7 +39,7 @@ struct Options {
 };
 
 // Until every client has seen it, client 0 repeats a sync line this often: a client whose
-// handshake is done may not be in the room yet (the server still checks its signature), and a
+// handshake is done may not be in the room yet (the server still checks its FINISHED), and a
 // line sent before it joins never reaches it.
 constexpr auto kSyncEvery = std::chrono::milliseconds(100);
 // How long one broadcast may take to reach everyone before its round counts as incomplete.

@@ -70,7 +70,7 @@ crypto::PrivateKey load_identity(const IdentityOptions& opts, const Console& con
     auto key = crypto::PrivateKey::generate(kDefaultBits);
     const Secret pass = passphrase.non_interactive().value_or(Secret{});
     write_key_pair(path, key, pass, false);
-    console.info("your fingerprint: {}", key.public_key().fingerprint());
+    console.info("your fingerprint: {}", key.fingerprint());
     return key;
   }
   return crypto::load_private_key_file(path, passphrase.provider());

@@ -61,12 +61,11 @@ void generate(const KeygenOptions& opts, const Console& console) {
 
   console.info("generating a {}-bit RSA key...", opts.bits);
   const auto key = crypto::PrivateKey::generate(static_cast<std::size_t>(opts.bits));
-  const auto public_key = key.public_key();
   write_key_pair(path, key, passphrase, opts.force);
 
   fmt::print("Private key: {}{}\n", path, passphrase.empty() ? "" : " (encrypted)");
   fmt::print("Public key:  {}\n", pub_path);
-  fmt::print("Fingerprint: {}\n", public_key.fingerprint());
+  fmt::print("Fingerprint: {}\n", key.fingerprint());
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ void serve(const ServeOptions& opts, const Console& console) {
   ignore_sigpipe();
   const StopSignals stop;
   const auto identity = load_identity(opts.identity, console);
-  // The RSA set-up runs beside the connection set-up instead of inside the handshake.
+  // The RSA set-up runs beside the rest of the start-up instead of inside a handshake.
   std::jthread prepare_key([&identity] { identity.op_pool().prepare(); });
   const std::string name = display_name(opts.identity);
   std::optional<trust::AuthorizedKeys> allowed;
@@ -86,11 +86,13 @@ void serve(const ServeOptions& opts, const Console& console) {
     console.warn("only {} file descriptors are allowed: fewer clients than --max-clients may fit",
                  fds);
   }
+  // Listening starts once the RSA set-up is done: the first client's handshake then neither
+  // waits for it nor shares the CPU with it.
+  prepare_key.join();
   auto listener = net::Listener::open(
       opts.bind.empty() ? std::nullopt : std::optional<std::string>(opts.bind), opts.port);
   listener.set_nonblocking(true);
-  console.info("listening on {} as {} ({})", listener.local_name(), name,
-               identity.public_key().fingerprint());
+  console.info("listening on {} as {} ({})", listener.local_name(), name, identity.fingerprint());
   if (allowed) {
     console.info("admitting only the {} keys in {}", allowed->size(), opts.authorized_keys);
   }

@@ -37,7 +37,7 @@ inline void setup_chat_terminal(chat::SessionIo& io, const crypto::PrivateKey& i
   const bool capable = term::can_redraw();
   io.line_editing = io.line_mode && io.terminal_out && capable;
   io.colour = io.terminal_out && capable && term::colour_wanted(io.out_fd, no_color);
-  io.self.key_hash = crypto::spki_hash(identity.public_key().spki_der());
+  io.self.key_hash = crypto::spki_hash(identity.spki_der());
   io.self.name = name;
 }
 

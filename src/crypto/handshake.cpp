@@ -30,10 +30,13 @@ PublicKey peer_public_key(const wire::Bytes& spki, const char* who) {
   }
 }
 
-[[noreturn]] void throw_confirmation_failed() {
+// The peer's FINISHED is its proof that it decrypted our secret, i.e. holds its private key;
+// a wrong key, a peer without it and tampering all look the same here.
+[[noreturn]] void throw_confirmation_failed(const char* peer) {
   throw HandshakeError(
-      "handshake failed: key confirmation failed (wrong keys, or the handshake was tampered "
-      "with)");
+      fmt::format("handshake failed: key confirmation failed (the {} does not hold its key, or the "
+                  "handshake was tampered with)",
+                  peer));
 }
 
 bool equal_constant_time(wire::ByteView a, wire::ByteView b) {
@@ -100,7 +103,7 @@ void HandshakeBase::send_finished(wire::Bytes& out) {
   sealer_->seal(ContentType::finished, payload, out);
 }
 
-void HandshakeBase::check_finished(const wire::FrameView& frame) {
+void HandshakeBase::check_finished(const wire::FrameView& frame, const char* peer) {
   expect(frame, wire::FrameType::record);
   // One message for every way this can fail (including an OAEP secret that did not decrypt):
   // nothing tells an attacker which part was wrong.
@@ -108,15 +111,15 @@ void HandshakeBase::check_finished(const wire::FrameView& frame) {
   try {
     record = opener_->open(frame);
   } catch (const IntegrityError&) {
-    throw_confirmation_failed();
+    throw_confirmation_failed(peer);
   }
   if (record.type != ContentType::finished || record.data.size() < kHashSize + 1 ||
       !equal_constant_time(record.data.first(kHashSize), th_)) {
-    throw_confirmation_failed();
+    throw_confirmation_failed(peer);
   }
   const std::size_t name_len = record.data[kHashSize];
   if (record.data.size() != kHashSize + 1 + name_len || name_len > wire::kMaxNameSize) {
-    throw_confirmation_failed();
+    throw_confirmation_failed(peer);
   }
   const auto name = record.data.subspan(kHashSize + 1);
   peer_name_.assign(name.begin(), name.end());
@@ -156,10 +159,10 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       expect(frame, wire::FrameType::server_hello);
       const auto hello = wire::parse_server_hello(frame.body);
       const bool version_ok = std::find(hello.versions.begin(), hello.versions.end(),
-                                        wire::kVersion1) != hello.versions.end();
+                                        wire::kVersion2) != hello.versions.end();
       if (!version_ok) {
         throw UnsupportedVersion(fmt::format(
-            "the server speaks protocol version {} and this cryptochat speaks 1: upgrade one side",
+            "the server speaks protocol version {} and this cryptochat speaks 2: upgrade one side",
             hello.versions.front()));
       }
       if (std::find(hello.suites.begin(), hello.suites.end(), wire::kSuiteAes256Gcm) ==
@@ -177,27 +180,14 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       const auto key = wire::parse_server_key(frame.body);
       peer_secret_ = oaep_decrypt_or_random(identity_, key.oaep_ciphertext, kSecretSize, rng_);
       add_to_transcript(frame.header, frame.body);
-      state_ = State::server_signature;
-      return HandshakeEvent::none;
-    }
-    case State::server_signature: {
-      expect(frame, wire::FrameType::server_signature);
-      const auto sig = wire::parse_signature(frame.body, "server signature");
-      const auto content = signed_content(kServerSignatureContext, transcript_hash());
-      if (!pss_verify(*peer_key_, content, sig.signature)) {
-        throw AuthError("the server failed to prove it holds its key (bad signature)");
-      }
-      add_to_transcript(frame.header, frame.body);
       th_ = transcript_hash();
       derive_keys(true);
       state_ = State::finished;
       return HandshakeEvent::none;
     }
     case State::finished: {
-      check_finished(frame);
-      wire::SignatureMessage sig{
-          pss_sign(identity_, signed_content(kClientSignatureContext, th_), rng_)};
-      wire::append_frame(out, wire::FrameType::client_signature, wire::encode(sig));
+      // The server proved it holds its key: only it could decrypt the client secret.
+      check_finished(frame, "server");
       send_finished(out);
       established_.emplace(
           Established{std::move(*sealer_), std::move(*opener_), *peer_key_, peer_name_, th_});
@@ -218,10 +208,10 @@ void ClientHandshake::accept(wire::Bytes& out) {
     throw std::logic_error("ClientHandshake::accept out of order");
   }
   wire::ClientHello hello;
-  hello.version = wire::kVersion1;
+  hello.version = wire::kVersion2;
   hello.suite = wire::kSuiteAes256Gcm;
   hello.ephemeral = ephemeral_.public_value();
-  hello.spki = identity_.public_key().spki_der();
+  hello.spki = identity_.spki_der();
   hello.oaep_ciphertext = oaep_encrypt(*peer_key_, own_secret_, rng_);
   send(out, wire::frame_of(wire::FrameType::client_hello, hello));
   state_ = State::server_key;
@@ -236,10 +226,10 @@ ServerHandshake::ServerHandshake(const PrivateKey& identity, std::string name,
 
 void ServerHandshake::start(wire::Bytes& out) {
   wire::ServerHello hello;
-  hello.versions = {wire::kVersion1};
+  hello.versions = {wire::kVersion2};
   hello.suites = {wire::kSuiteAes256Gcm};
   hello.ephemeral = ephemeral_.public_value();
-  hello.spki = identity_.public_key().spki_der();
+  hello.spki = identity_.spki_der();
   send(out, wire::frame_of(wire::FrameType::server_hello, hello));
   state_ = State::client_hello;
 }
@@ -250,9 +240,9 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
     case State::client_hello: {
       expect(frame, wire::FrameType::client_hello);
       const auto hello = wire::parse_client_hello(frame.body);
-      if (hello.version != wire::kVersion1) {
+      if (hello.version != wire::kVersion2) {
         throw UnsupportedVersion(fmt::format(
-            "the client speaks protocol version {} and this cryptochat speaks 1", hello.version));
+            "the client speaks protocol version {} and this cryptochat speaks 2", hello.version));
       }
       if (hello.suite != wire::kSuiteAes256Gcm) {
         throw HandshakeError(
@@ -265,17 +255,9 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       state_ = State::authorize;
       return HandshakeEvent::peer_identity;
     }
-    case State::client_signature: {
-      expect(frame, wire::FrameType::client_signature);
-      const auto sig = wire::parse_signature(frame.body, "client signature");
-      if (!pss_verify(*peer_key_, signed_content(kClientSignatureContext, th_), sig.signature)) {
-        throw AuthError("the client failed to prove it holds its key (bad signature)");
-      }
-      state_ = State::finished;
-      return HandshakeEvent::none;
-    }
     case State::finished: {
-      check_finished(frame);
+      // The client proved it holds its key: only it could decrypt the server secret.
+      check_finished(frame, "client");
       established_.emplace(
           Established{std::move(*sealer_), std::move(*opener_), *peer_key_, peer_name_, th_});
       state_ = State::done;
@@ -297,13 +279,10 @@ void ServerHandshake::accept(wire::Bytes& out) {
   }
   send(out, wire::frame_of(wire::FrameType::server_key,
                            wire::ServerKey{oaep_encrypt(*peer_key_, own_secret_, rng_)}));
-  const auto content = signed_content(kServerSignatureContext, transcript_hash());
-  send(out, wire::frame_of(wire::FrameType::server_signature,
-                           wire::SignatureMessage{pss_sign(identity_, content, rng_)}));
   th_ = transcript_hash();
   derive_keys(false);
   send_finished(out);
-  state_ = State::client_signature;
+  state_ = State::finished;
 }
 
 }  // namespace cryptochat::crypto

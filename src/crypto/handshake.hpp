@@ -6,10 +6,14 @@
 //   SERVER_HELLO  ------------------->    (trust decision on the server key)
 //                 <-------------------    CLIENT_HELLO (with OAEP to the server)
 //   (authorization of the client key)
-//   SERVER_KEY, SERVER_SIGNATURE,
-//   record FINISHED ----------------->
-//                 <-------------------    CLIENT_SIGNATURE, record FINISHED
+//   SERVER_KEY (OAEP to the client),
+//   record FINISHED ----------------->    (the server holds its key)
+//                 <-------------------    record FINISHED
+//   (the client holds its key)
 //   established                           established
+//
+// Each side proves it holds its private key by decrypting the peer's secret: the session keys
+// need both secrets, and FINISHED shows the keys are right (PROTOCOL.md, section 1).
 #pragma once
 
 #include <botan/rng.h>
@@ -65,7 +69,7 @@ class HandshakeBase {
   [[nodiscard]] wire::Bytes transcript_hash() const;
   void derive_keys(bool is_client);
   void send_finished(wire::Bytes& out);
-  void check_finished(const wire::FrameView& frame);
+  void check_finished(const wire::FrameView& frame, const char* peer);
   void send(wire::Bytes& out, wire::Bytes frame);  // appends and records in the transcript
   static void throw_if_alert(const wire::FrameView& frame);
   static void expect(const wire::FrameView& frame, wire::FrameType type);
@@ -79,7 +83,7 @@ class HandshakeBase {
   wire::Ephemeral peer_ephemeral_{};
   std::optional<PublicKey> peer_key_;
   wire::Bytes transcript_;
-  wire::Bytes th_;  // transcript hash over the four handshake frames
+  wire::Bytes th_;  // transcript hash over the three handshake frames
   std::optional<RecordSealer> sealer_;
   std::optional<RecordOpener> opener_;
   std::string peer_name_;
@@ -95,7 +99,7 @@ class ClientHandshake : public HandshakeBase {
   void accept(wire::Bytes& out);
 
  private:
-  enum class State { server_hello, trust, server_key, server_signature, finished, done };
+  enum class State { server_hello, trust, server_key, finished, done };
   State state_ = State::server_hello;
 };
 
@@ -106,16 +110,13 @@ class ServerHandshake : public HandshakeBase {
   // Appends SERVER_HELLO.
   void start(wire::Bytes& out);
   HandshakeEvent on_frame(const wire::FrameView& frame, wire::Bytes& out);
-  // After peer_identity: the client key is allowed; sends SERVER_KEY, SERVER_SIGNATURE and
-  // the server's FINISHED record.
+  // After peer_identity: the client key is allowed; sends SERVER_KEY and the server's
+  // FINISHED record.
   void accept(wire::Bytes& out);
 
  private:
-  enum class State { start, client_hello, authorize, client_signature, finished, done };
+  enum class State { start, client_hello, authorize, finished, done };
   State state_ = State::start;
 };
-
-inline constexpr const char* kServerSignatureContext = "cryptochat v1 server signature";
-inline constexpr const char* kClientSignatureContext = "cryptochat v1 client signature";
 
 }  // namespace cryptochat::crypto

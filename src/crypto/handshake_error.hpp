@@ -9,7 +9,7 @@
 
 namespace cryptochat::crypto {
 
-// The handshake could not complete: bad signature, failed key confirmation, refused key.
+// The handshake could not complete: failed key confirmation, refused key, bad messages.
 class HandshakeError : public wire::ProtocolError {
  public:
   explicit HandshakeError(const std::string& message) : wire::ProtocolError(message) {}

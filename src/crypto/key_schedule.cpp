@@ -21,9 +21,9 @@ DirectionKeys direction(const Botan::KDF& hkdf, const Botan::secure_vector<std::
                         std::span<const std::uint8_t> salt, std::string_view name) {
   DirectionKeys keys;
   keys.key =
-      expand(hkdf, ikm, salt, std::string("cryptochat v1 ").append(name).append(" key"), kKeySize);
+      expand(hkdf, ikm, salt, std::string("cryptochat v2 ").append(name).append(" key"), kKeySize);
   const auto iv =
-      expand(hkdf, ikm, salt, std::string("cryptochat v1 ").append(name).append(" iv"), kIvSize);
+      expand(hkdf, ikm, salt, std::string("cryptochat v2 ").append(name).append(" iv"), kIvSize);
   std::copy(iv.begin(), iv.end(), keys.iv.begin());
   return keys;
 }

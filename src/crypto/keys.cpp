@@ -5,6 +5,7 @@
 #include <botan/x509_key.h>
 
 #include <fmt/format.h>
+#include <typeinfo>
 
 #include "crypto/fingerprint.hpp"
 #include "crypto/random.hpp"
@@ -31,7 +32,8 @@ void check_rsa_bits(std::size_t bits, const std::string& origin) {
   }
 }
 
-PublicKey::PublicKey(std::shared_ptr<const Botan::RSA_PublicKey> key) : key_(std::move(key)) {}
+PublicKey::PublicKey(std::shared_ptr<const Botan::RSA_PublicKey> key)
+    : key_(std::move(key)), spki_(key_->subject_public_key()) {}
 
 PublicKey PublicKey::from_spki(const std::vector<std::uint8_t>& der) {
   std::unique_ptr<Botan::Public_Key> key;
@@ -48,12 +50,13 @@ PublicKey PublicKey::from_spki(const std::vector<std::uint8_t>& der) {
     throw KeyError(fmt::format("not an RSA public key ({})", key->algo_name()));
   }
   check_rsa_bits(rsa->key_length(), "public key");
+  if (typeid(*rsa) == typeid(Botan::RSA_PublicKey)) {
+    // Kept as loaded: a copy would repeat the Montgomery set-up of the modulus (~1 ms).
+    static_cast<void>(key.release());
+    return PublicKey(std::shared_ptr<const Botan::RSA_PublicKey>(rsa));
+  }
   // Re-wrap as a plain RSA_PublicKey so the type is exact whatever X509::load_key built.
   return PublicKey(std::make_shared<const Botan::RSA_PublicKey>(rsa->get_n(), rsa->get_e()));
-}
-
-std::vector<std::uint8_t> PublicKey::spki_der() const {
-  return key_->subject_public_key();
 }
 
 std::string PublicKey::spki_pem() const {
@@ -65,7 +68,9 @@ std::string PublicKey::fingerprint() const {
 }
 
 PrivateKey::PrivateKey(std::unique_ptr<Botan::RSA_PrivateKey> key)
-    : key_(std::move(key)), ops_(std::make_unique<RsaOpPool>(*key_)) {}
+    : key_(std::move(key)),
+      spki_(key_->subject_public_key()),
+      ops_(std::make_unique<RsaOpPool>(*key_)) {}
 PrivateKey::PrivateKey(PrivateKey&&) noexcept = default;
 PrivateKey& PrivateKey::operator=(PrivateKey&&) noexcept = default;
 PrivateKey::~PrivateKey() = default;
@@ -73,6 +78,10 @@ PrivateKey::~PrivateKey() = default;
 PrivateKey PrivateKey::generate(std::size_t bits) {
   check_rsa_bits(bits, "keygen");
   return PrivateKey(std::make_unique<Botan::RSA_PrivateKey>(system_rng(), bits));
+}
+
+std::string PrivateKey::fingerprint() const {
+  return fingerprint_of_spki(spki_);
 }
 
 PublicKey PrivateKey::public_key() const {

@@ -27,12 +27,13 @@ class PublicKey {
 
   [[nodiscard]] const Botan::RSA_PublicKey& botan() const { return *key_; }
   [[nodiscard]] std::size_t bits() const { return key_->key_length(); }
-  [[nodiscard]] std::vector<std::uint8_t> spki_der() const;
+  [[nodiscard]] const std::vector<std::uint8_t>& spki_der() const { return spki_; }
   [[nodiscard]] std::string spki_pem() const;
   [[nodiscard]] std::string fingerprint() const;
 
  private:
   std::shared_ptr<const Botan::RSA_PublicKey> key_;  // immutable, so copies may share it
+  std::vector<std::uint8_t> spki_;
 };
 
 class RsaOpPool;
@@ -50,7 +51,11 @@ class PrivateKey {
 
   [[nodiscard]] const Botan::RSA_PrivateKey& botan() const { return *key_; }
   [[nodiscard]] std::size_t bits() const { return key_->key_length(); }
+  // A separate public key object costs a Montgomery set-up (~1 ms for RSA-2048): a handshake
+  // needs only the encoding and the fingerprint, which come from the private key directly.
   [[nodiscard]] PublicKey public_key() const;
+  [[nodiscard]] const std::vector<std::uint8_t>& spki_der() const { return spki_; }
+  [[nodiscard]] std::string fingerprint() const;
 
   // PKCS#8 PEM; encrypted (PBES2: scrypt + AES-256-CBC) when passphrase is not empty.
   [[nodiscard]] Secret pkcs8_pem(const Secret& passphrase) const;
@@ -60,6 +65,7 @@ class PrivateKey {
 
  private:
   std::unique_ptr<Botan::RSA_PrivateKey> key_;
+  std::vector<std::uint8_t> spki_;
   std::unique_ptr<RsaOpPool> ops_;
 };
 

@@ -1,7 +1,7 @@
-// Botan's RSA private-key operation objects are costly to make (Montgomery and blinding set-up:
-// ~2.5 ms each for RSA-2048, more than the operation itself) and cheap to reuse, but one must
-// not be used by two threads at once. A server signs and decrypts with the same key for every
-// handshake, on several worker threads: each key keeps a few of each, lent out to one caller
+// Botan's RSA private-key operation objects are costly to make (blinding set-up: a modular
+// inversion and a reducer, ~2.5 ms for RSA-2048, more than the operation itself) and cheap to
+// reuse, but one must not be used by two threads at once. A server decrypts with the same key
+// for every handshake, on several worker threads: each key keeps a few, lent out to one caller
 // at a time.
 #pragma once
 
@@ -15,9 +15,8 @@
 
 namespace cryptochat::crypto {
 
-// The exact parameters PROTOCOL.md fixes: MGF1 uses the same hash, empty label, 32-byte salt.
+// The exact parameters PROTOCOL.md fixes: MGF1 uses the same hash, empty label.
 inline constexpr const char* kOaepPadding = "OAEP(SHA-256)";
-inline constexpr const char* kPssPadding = "PSSR(SHA-256,MGF1,32)";
 
 class RsaOpPool {
  public:
@@ -25,18 +24,13 @@ class RsaOpPool {
 
   // Runs use(op) with an operation object no other thread is using.
   template <typename Use>
-  auto with_signer(Use use) {
-    return with(signers_, use, [this] { return make_signer(); });
-  }
-  template <typename Use>
   auto with_decryptor(Use use) {
     return with(decryptors_, use, [this] { return make_decryptor(); });
   }
 
-  // Makes one object of each kind now, the two side by side on two threads (run it on another
-  // thread while the network is awaited), so the first handshake does not pay for them. A caller
-  // that needs one meanwhile waits for it rather than making a second. A failure shows again,
-  // and is reported, when the object is needed.
+  // Makes one object now (run it on another thread while the network is awaited), so the first
+  // handshake does not pay for it. A caller that needs one meanwhile waits for it rather than
+  // making a second. A failure shows again, and is reported, when the object is needed.
   void prepare() noexcept;
 
  private:
@@ -50,7 +44,6 @@ class RsaOpPool {
   };
 
   static Botan::RandomNumberGenerator& rng();  // for blinding only: the system RNG
-  [[nodiscard]] std::unique_ptr<Botan::PK_Signer> make_signer() const;
   [[nodiscard]] std::unique_ptr<Botan::PK_Decryptor_EME> make_decryptor() const;
 
   template <typename Op, typename Make>
@@ -100,7 +93,6 @@ class RsaOpPool {
   const Botan::RSA_PrivateKey& key_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  Kept<Botan::PK_Signer> signers_;
   Kept<Botan::PK_Decryptor_EME> decryptors_;
 };
 

@@ -1,6 +1,5 @@
 // The RSA operations of the handshake, with the exact parameters PROTOCOL.md fixes:
-// RSA-OAEP with SHA-256 and MGF1-SHA-256 (empty label), RSA-PSS with SHA-256, MGF1-SHA-256 and
-// a 32-byte salt.
+// RSA-OAEP with SHA-256 and MGF1-SHA-256 (empty label).
 #pragma once
 
 #include <botan/rng.h>
@@ -8,7 +7,6 @@
 
 #include <cstdint>
 #include <span>
-#include <string_view>
 
 #include "crypto/keys.hpp"
 #include "wire/bytes.hpp"
@@ -25,13 +23,5 @@ Botan::secure_vector<std::uint8_t> oaep_decrypt_or_random(const PrivateKey& key,
                                                           std::span<const std::uint8_t> ciphertext,
                                                           std::size_t secret_size,
                                                           Botan::RandomNumberGenerator& rng);
-
-wire::Bytes pss_sign(const PrivateKey& key, std::span<const std::uint8_t> message,
-                     Botan::RandomNumberGenerator& rng);
-bool pss_verify(const PublicKey& key, std::span<const std::uint8_t> message,
-                std::span<const std::uint8_t> signature);
-
-// The message a side signs: an ASCII context string, a zero byte, then a transcript hash.
-wire::Bytes signed_content(std::string_view context, std::span<const std::uint8_t> hash);
 
 }  // namespace cryptochat::crypto

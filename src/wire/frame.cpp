@@ -29,8 +29,6 @@ std::size_t max_body_size(std::uint8_t type) {
     case FrameType::server_hello:
     case FrameType::client_hello:
     case FrameType::server_key:
-    case FrameType::server_signature:
-    case FrameType::client_signature:
       return kMaxHandshakeBody;
     case FrameType::alert:
       return kMaxAlertBody;
@@ -48,10 +46,6 @@ const char* frame_type_name(FrameType type) {
       return "client hello";
     case FrameType::server_key:
       return "server key";
-    case FrameType::server_signature:
-      return "server signature";
-    case FrameType::client_signature:
-      return "client signature";
     case FrameType::alert:
       return "alert";
     case FrameType::record:

@@ -21,8 +21,7 @@ enum class FrameType : std::uint8_t {
   server_hello = 0x01,
   client_hello = 0x02,
   server_key = 0x03,
-  server_signature = 0x04,
-  client_signature = 0x05,
+  // 0x04 and 0x05 carried the signatures of protocol version 1; they are not used.
   alert = 0x15,
   record = 0x17,
 };

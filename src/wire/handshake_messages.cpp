@@ -78,13 +78,6 @@ Bytes encode(const ServerKey& m) {
   return out;
 }
 
-Bytes encode(const SignatureMessage& m) {
-  Bytes out;
-  ByteWriter w(out);
-  w.field16(m.signature);
-  return out;
-}
-
 Bytes encode(const Alert& m) {
   Bytes out;
   ByteWriter w(out);
@@ -124,14 +117,6 @@ ServerKey parse_server_key(ByteView body) {
   ByteReader in(body, "server key");
   ServerKey m;
   m.oaep_ciphertext = to_bytes(in.field16(kMaxRsaBlockSize, "key transport"));
-  in.expect_end();
-  return m;
-}
-
-SignatureMessage parse_signature(ByteView body, const char* what) {
-  ByteReader in(body, what);
-  SignatureMessage m;
-  m.signature = to_bytes(in.field16(kMaxRsaBlockSize, "signature"));
   in.expect_end();
   return m;
 }

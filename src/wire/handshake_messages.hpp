@@ -14,8 +14,10 @@
 namespace cryptochat::wire {
 
 inline constexpr std::array<std::uint8_t, 4> kMagic = {'C', 'C', 'H', 'T'};
-inline constexpr std::uint16_t kVersion1 = 0x0001;
-// X25519 + RSA-OAEP-SHA256 + RSA-PSS-SHA256 + HKDF-SHA256 + AES-256-GCM.
+// Version 1 also signed the transcript with RSA-PSS; version 2 authenticates both sides by key
+// confirmation alone (PROTOCOL.md, section 1), and only version 2 is spoken.
+inline constexpr std::uint16_t kVersion2 = 0x0002;
+// X25519 + RSA-OAEP-SHA256 + HKDF-SHA256 + AES-256-GCM.
 inline constexpr std::uint16_t kSuiteAes256Gcm = 0x0001;
 
 inline constexpr std::size_t kEphemeralSize = 32;
@@ -46,10 +48,6 @@ struct ServerKey {
   Bytes oaep_ciphertext;  // the server's secret, to the client's key
 };
 
-struct SignatureMessage {
-  Bytes signature;
-};
-
 enum class AlertCode : std::uint8_t {
   protocol_error = 1,
   unsupported_version = 2,
@@ -68,13 +66,11 @@ struct Alert {
 Bytes encode(const ServerHello& m);
 Bytes encode(const ClientHello& m);
 Bytes encode(const ServerKey& m);
-Bytes encode(const SignatureMessage& m);
 Bytes encode(const Alert& m);
 
 ServerHello parse_server_hello(ByteView body);
 ClientHello parse_client_hello(ByteView body);
 ServerKey parse_server_key(ByteView body);
-SignatureMessage parse_signature(ByteView body, const char* what);
 Alert parse_alert(ByteView body);
 
 // The whole frame for a message.

@@ -32,7 +32,8 @@ from test_chat import (  # noqa: E402
     read_bytes, write_bytes)
 
 # Frame types of PROTOCOL.md section 2.
-SERVER_HELLO, CLIENT_HELLO, SERVER_KEY, SERVER_SIGNATURE = 0x01, 0x02, 0x03, 0x04
+SERVER_HELLO, CLIENT_HELLO, SERVER_KEY = 0x01, 0x02, 0x03
+PROTOCOL_VERSION = 2   # version 1 (with RSA-PSS signatures) is no longer spoken
 ALERT, RECORD = 0x15, 0x17
 ALERT_UNSUPPORTED_VERSION = 2
 HEADER = 5
@@ -213,7 +214,7 @@ class HostileTestCase(SessionTestCase):
         self.assertIsNotNone(m, f"{pub} is not a PUBLIC KEY PEM block")
         return base64.b64decode("".join(m.group(1).split()))
 
-    def client_hello(self, version=1, suite=1, oaep=None, spki=None, ephemeral=None,
+    def client_hello(self, version=PROTOCOL_VERSION, suite=1, oaep=None, spki=None, ephemeral=None,
                      trailer=b""):
         """A CLIENT_HELLO frame per PROTOCOL.md section 3 (the OAEP field is garbage)."""
         body = (MAGIC + struct.pack(">HH", version, suite) + (ephemeral or os.urandom(32)) +
@@ -227,7 +228,7 @@ class HostileTestCase(SessionTestCase):
         return self.openssl("pkey", "-in", os.path.join(DATA_DIR, name), "-pubout",
                             "-outform", "DER").stdout
 
-    def server_hello(self, versions=(1,), suites=(1,)):
+    def server_hello(self, versions=(PROTOCOL_VERSION,), suites=(1,)):
         body = (MAGIC + bytes([len(versions)]) + b"".join(struct.pack(">H", v) for v in versions)
                 + bytes([len(suites)]) + b"".join(struct.pack(">H", s) for s in suites)
                 + os.urandom(32) + field16(self.spki_der("server")))
@@ -376,8 +377,8 @@ class ServerUnderAttackTest(HostileTestCase):
     def test_wrong_protocol_version_gets_an_alert(self):
         server = self.open_server()
         sock, address = self.attacker(server.port)
-        sock.sendall(self.client_hello(version=2))
-        data = self.assert_dropped_quickly(sock, "version 2")
+        sock.sendall(self.client_hello(version=1))
+        data = self.assert_dropped_quickly(sock, "version 1")
         frames, rest = parse_frames(data)
         self.assertEqual(rest, b"", data)
         self.assertEqual([kind for kind, _ in frames], [SERVER_HELLO, ALERT], data)
@@ -390,8 +391,8 @@ class ServerUnderAttackTest(HostileTestCase):
         # PROTOCOL.md section 3, the ALERT code table: 2 is unsupported_version.
         server = self.open_server()
         sock, address = self.attacker(server.port)
-        sock.sendall(self.client_hello(version=2))
-        frames, _ = parse_frames(self.assert_dropped_quickly(sock, "version 2"))
+        sock.sendall(self.client_hello(version=1))
+        frames, _ = parse_frames(self.assert_dropped_quickly(sock, "version 1"))
         alerts = [parse_alert(body) for kind, body in frames if kind == ALERT]
         self.assertEqual(len(alerts), 1, frames)
         self.assertEqual(alerts[0][0], ALERT_UNSUPPORTED_VERSION,
@@ -654,7 +655,7 @@ class ClientAgainstHostileServerTest(HostileTestCase):
 class FrameProxy(Proxy):
     """A proxy for one connection that forwards the client-to-server bytes as they are and
     parses the server-to-client stream into frames, acting on frame number `at` (0-based;
-    frames 0-3 are SERVER_HELLO, SERVER_KEY, SERVER_SIGNATURE and the FINISHED record):
+    frames 0-2 are SERVER_HELLO, SERVER_KEY and the FINISHED record):
     flip (one bit of its ciphertext), duplicate, drop, or cut (the client gets a FIN and
     nothing more). What the server sends afterwards is read and thrown away once the client
     is gone, so the server never blocks on the proxy (Proxy does both)."""
@@ -714,7 +715,7 @@ class ServerToClientTamperingTest(HostileTestCase):
         client = self.start_client(f"127.0.0.1:{proxy.port}", stdout=c_out)
         rc = client.wait(RUN_TIMEOUT)
         self.assertTrue(proxy.acted.is_set(), f"the proxy never saw frame {self.AT}")
-        self.assertEqual(proxy.kinds[:4], [SERVER_HELLO, SERVER_KEY, SERVER_SIGNATURE, RECORD])
+        self.assertEqual(proxy.kinds[:3], [SERVER_HELLO, SERVER_KEY, RECORD])
         self.assertNotEqual(rc, 0, client.describe())
         self.assert_no_crash(client)
         errors = self.error_lines(client)

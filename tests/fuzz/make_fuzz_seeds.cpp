@@ -109,8 +109,8 @@ int main(int argc, char** argv) {
   }
   g_dir = argv[1];
   const Exchange ex = handshake();
-  // to_client: server hello, server key, server signature, server finished.
-  // to_server: client hello, client signature, client finished.
+  // to_client: server hello, server key, server finished.
+  // to_server: client hello, client finished.
   const wire::Bytes server_stream = concat(ex.to_client, ex.to_client.size());
   const wire::Bytes client_stream = concat(ex.to_server, ex.to_server.size());
   const wire::Bytes alert = wire::frame_of(
@@ -145,8 +145,7 @@ int main(int argc, char** argv) {
   write_seed("fuzz_handshake_messages", "server_hello", prefixed({0}, body_of(ex.to_client.at(0))));
   write_seed("fuzz_handshake_messages", "client_hello", prefixed({1}, body_of(ex.to_server.at(0))));
   write_seed("fuzz_handshake_messages", "server_key", prefixed({2}, body_of(ex.to_client.at(1))));
-  write_seed("fuzz_handshake_messages", "signature", prefixed({3}, body_of(ex.to_client.at(2))));
-  write_seed("fuzz_handshake_messages", "alert", prefixed({4}, body_of(alert)));
+  write_seed("fuzz_handshake_messages", "alert", prefixed({3}, body_of(alert)));
 
   // fuzz_record: mode 0 + records under the fixed key (0, 1, 2, then 1 again: a replay);
   // mode 1 + operations [ctrl][length u16][position u16].

@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "crypto/handshake.hpp"
 #include "crypto/handshake_error.hpp"
 #include "crypto/key_file.hpp"
+#include "crypto/key_schedule.hpp"
 #include "crypto/random.hpp"
 #include "crypto/rsa_ops.hpp"
 #include "handshake_pair.hpp"
@@ -60,7 +63,7 @@ TEST_CASE("a flipped bit anywhere in the handshake stops it") {
   const auto client_key = load("client_rsa2048.pem");
   // Flip one bit in each server flight and client flight in turn, at several offsets.
   for (const bool from_server : {true, false}) {
-    for (const std::size_t offset : {10U, 40U, 200U, 400U}) {
+    for (const std::size_t offset : {10U, 40U, 200U, 300U}) {
       CAPTURE(from_server);
       CAPTURE(offset);
       crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
@@ -73,18 +76,19 @@ TEST_CASE("a flipped bit anywhere in the handshake stops it") {
         }
       };
       CHECK_THROWS_AS(test::run_handshake(client, server, tamper), Error);
+      CHECK(done);  // the offset lies inside a flight
       CHECK_FALSE((client.established() && server.established()));
     }
   }
 }
 
-TEST_CASE("a client hello changed in flight is caught by the transcript signature") {
+TEST_CASE("a client hello changed in flight fails the server's key confirmation") {
   const auto real = load("rsa2048_pkcs8.pem");
   const auto client_key = load("client_rsa2048.pem");
   crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
   crypto::ServerHandshake server(real, "srv", crypto::system_rng());
   // Replace the client's OAEP ciphertext with other bytes of the right size: the server
-  // decrypts a random secret (decrypt-or-random) and signs a transcript the client never sent.
+  // decrypts a random secret (decrypt-or-random), so its FINISHED is under other keys.
   auto tamper = [](wire::Bytes& bytes, bool from_server) {
     if (!from_server && bytes.size() > 500 && bytes[0] == 0x02) {
       for (std::size_t i = bytes.size() - 256; i < bytes.size(); ++i) {
@@ -93,7 +97,68 @@ TEST_CASE("a client hello changed in flight is caught by the transcript signatur
     }
   };
   CHECK_THROWS_WITH_AS(test::run_handshake(client, server, tamper),
-                       doctest::Contains("bad signature"), AuthError);
+                       doctest::Contains("the server does not hold its key"),
+                       crypto::HandshakeError);
+  CHECK_FALSE(client.established());
+}
+
+TEST_CASE("a server showing a key it does not hold cannot finish the handshake") {
+  // The impostor holds its own key but shows the real server's public key (which the client
+  // trusts): the client's secret goes to the real key, which the impostor cannot decrypt.
+  const auto real = load("rsa2048_pkcs8.pem");
+  const auto impostor_key = load("client_rsa2048.pem");
+  const auto client_key = load("client_rsa2048.pem");
+  crypto::ServerHandshake impostor(impostor_key, "srv", crypto::system_rng());
+  crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
+  const auto shown = impostor_key.spki_der();
+  const auto wanted = real.spki_der();
+  REQUIRE(shown.size() == wanted.size());
+  auto swap_key = [&](wire::Bytes& bytes, bool from_server) {
+    if (from_server && bytes[0] == 0x01) {
+      const auto at = std::search(bytes.begin(), bytes.end(), shown.begin(), shown.end());
+      REQUIRE(at != bytes.end());
+      std::copy(wanted.begin(), wanted.end(), at);
+    }
+  };
+  CHECK_THROWS_WITH_AS(test::run_handshake(client, impostor, swap_key),
+                       doctest::Contains("the server does not hold its key"),
+                       crypto::HandshakeError);
+  CHECK_FALSE(client.established());
+  CHECK_FALSE(impostor.established());
+}
+
+TEST_CASE("a client showing a key it does not hold is refused by the server") {
+  // A client that claims someone else's key cannot decrypt the server's secret, so any FINISHED
+  // it makes is under other keys: here one sealed under keys of its own choosing.
+  const auto server_key = load("rsa2048_pkcs8.pem");
+  const auto victim = load("client_rsa2048.pem");
+  crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
+  wire::Bytes to_client;
+  server.start(to_client);
+  wire::FrameDecoder client_dec;
+  const auto sh = wire::parse_server_hello(only_frame(client_dec, to_client).body);
+  wire::ClientHello hello;
+  hello.version = wire::kVersion2;
+  hello.suite = wire::kSuiteAes256Gcm;
+  hello.ephemeral = crypto::EphemeralKey(crypto::system_rng()).public_value();
+  hello.spki = victim.spki_der();
+  hello.oaep_ciphertext = crypto::oaep_encrypt(crypto::PublicKey::from_spki(sh.spki),
+                                               wire::Bytes(32, 0x33), crypto::system_rng());
+  wire::FrameDecoder server_dec;
+  wire::Bytes out;
+  REQUIRE(server.on_frame(
+              only_frame(server_dec, wire::frame_of(wire::FrameType::client_hello, hello)), out) ==
+          crypto::HandshakeEvent::peer_identity);
+  server.accept(out);
+  crypto::DirectionKeys guessed;
+  guessed.key.assign(32, 0x44);
+  crypto::RecordSealer sealer(guessed);
+  wire::Bytes finished;
+  sealer.seal(crypto::ContentType::finished, wire::Bytes(33, 0), finished);
+  CHECK_THROWS_WITH_AS(server.on_frame(only_frame(server_dec, finished), out),
+                       doctest::Contains("the client does not hold its key"),
+                       crypto::HandshakeError);
+  CHECK_FALSE(server.established());
 }
 
 TEST_CASE("OAEP decryption failures give random bytes, never an error (no padding oracle)") {
@@ -140,17 +205,17 @@ TEST_CASE("the server refuses another protocol version with a clear error") {
   wire::Bytes out;
   server.start(out);
   wire::ClientHello hello;
-  hello.version = 2;
+  hello.version = 1;
   hello.suite = wire::kSuiteAes256Gcm;
   hello.spki = client_key.public_key().spki_der();
   hello.oaep_ciphertext.assign(256, 1);
   wire::FrameDecoder dec;
   CHECK_THROWS_WITH_AS(
       server.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::client_hello, hello)), out),
-      doctest::Contains("protocol version 2"), crypto::HandshakeError);
+      doctest::Contains("protocol version 1"), crypto::HandshakeError);
 }
 
-TEST_CASE("the client refuses a server hello without version 1 and reports alerts") {
+TEST_CASE("the client refuses a server hello without version 2 and reports alerts") {
   const auto client_key = load("client_rsa2048.pem");
   {
     crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());

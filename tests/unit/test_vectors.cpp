@@ -97,8 +97,6 @@ TEST_CASE("PROTOCOL.md vectors: transcript, secrets, signatures, keys and first 
   const auto f_sh = hex(v, "frame_server_hello");
   const auto f_ch = hex(v, "frame_client_hello");
   const auto f_sk = hex(v, "frame_server_key");
-  const auto f_ss = hex(v, "frame_server_signature");
-  const auto f_cs = hex(v, "frame_client_signature");
 
   const auto sh = wire::parse_server_hello(frame_view(f_sh).body);
   const auto ch = wire::parse_client_hello(frame_view(f_ch).body);
@@ -124,21 +122,12 @@ TEST_CASE("PROTOCOL.md vectors: transcript, secrets, signatures, keys and first 
   CHECK(to_hex(crypto::oaep_decrypt_or_random(client_key, sk.oaep_ciphertext, 32, rng)) ==
         to_hex(server_secret));
 
-  // Signatures over the transcript.
+  // The transcript hash over the three handshake frames.
   wire::Bytes transcript = f_sh;
   transcript.insert(transcript.end(), f_ch.begin(), f_ch.end());
   transcript.insert(transcript.end(), f_sk.begin(), f_sk.end());
-  const auto ss = wire::parse_signature(frame_view(f_ss).body, "server signature");
-  CHECK(crypto::pss_verify(
-      server_key.public_key(),
-      crypto::signed_content(crypto::kServerSignatureContext, sha256(transcript)), ss.signature));
-  transcript.insert(transcript.end(), f_ss.begin(), f_ss.end());
   const auto th = sha256(transcript);
   CHECK(to_hex(th) == to_hex(hex(v, "transcript_hash")));
-  const auto cs = wire::parse_signature(frame_view(f_cs).body, "client signature");
-  CHECK(crypto::pss_verify(client_key.public_key(),
-                           crypto::signed_content(crypto::kClientSignatureContext, th),
-                           cs.signature));
 
   // Key schedule.
   const auto keys = crypto::derive_session_keys(shared, client_secret, server_secret, th);
@@ -270,7 +259,7 @@ TEST_CASE("print fresh PROTOCOL.md vectors (CRYPTOCHAT_PRINT_VECTORS=1)") {
   crypto::ServerHandshake server(server_key, "server", server_rng, &server_fixed);
   crypto::ClientHandshake client(client_key, "client", client_rng, &client_fixed);
   const auto t = test::run_handshake(client, server);
-  REQUIRE(t.frames.size() == 7);
+  REQUIRE(t.frames.size() == 5);
   auto est = client.take_established();
   wire::Bytes data;
   const std::string hello = "hello\n";
@@ -295,15 +284,13 @@ TEST_CASE("print fresh PROTOCOL.md vectors (CRYPTOCHAT_PRINT_VECTORS=1)") {
   line("frame_server_hello", t.frames[0]);
   line("frame_client_hello", t.frames[1]);
   line("frame_server_key", t.frames[2]);
-  line("frame_server_signature", t.frames[3]);
   line("x25519_shared", shared);
   line("transcript_hash", est.transcript_hash);
   line("c2s_key", keys.client_to_server.key);
   line("c2s_iv", keys.client_to_server.iv);
   line("s2c_key", keys.server_to_client.key);
   line("s2c_iv", keys.server_to_client.iv);
-  line("record_server_finished", t.frames[4]);
-  line("frame_client_signature", t.frames[5]);
-  line("record_client_finished", t.frames[6]);
+  line("record_server_finished", t.frames[3]);
+  line("record_client_finished", t.frames[4]);
   line("record_client_data_1", data);
 }
