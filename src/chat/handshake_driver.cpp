@@ -47,10 +47,14 @@ void wait_readable(Connection& conn, std::chrono::steady_clock::time_point deadl
 template <typename Handshake>
 crypto::Established drive(Connection& conn, Handshake& handshake, const IdentityCheck& check,
                           std::chrono::steady_clock::time_point deadline, int stop_fd,
-                          bool is_server) {
-  const auto start = std::chrono::steady_clock::now();
+                          bool is_server, std::chrono::steady_clock::time_point start) {
   try {
     conn.flush_some();
+    // Frames may be buffered already (peek_server_key read them).
+    if (process_handshake_frames(conn, handshake, check)) {
+      conn.flush_all(deadline);
+      return handshake.take_established();
+    }
     while (true) {
       wait_readable(conn, deadline, stop_fd, start);
       if (!conn.read_some()) {
@@ -95,6 +99,27 @@ bool process_handshake_frames(Connection& conn, Handshake& handshake, const Iden
 template bool process_handshake_frames(Connection&, crypto::ClientHandshake&, const IdentityCheck&);
 template bool process_handshake_frames(Connection&, crypto::ServerHandshake&, const IdentityCheck&);
 
+std::optional<crypto::PublicKey> peek_server_key(Connection& conn,
+                                                 std::chrono::steady_clock::time_point deadline,
+                                                 int stop_fd) noexcept {
+  try {
+    while (true) {
+      if (const auto frame = conn.decoder().peek()) {
+        if (frame->type != wire::FrameType::server_hello) {
+          return std::nullopt;
+        }
+        return crypto::PublicKey::from_spki(wire::parse_server_hello(frame->body).spki);
+      }
+      wait_readable(conn, deadline, stop_fd, std::chrono::steady_clock::now());
+      if (!conn.read_some()) {
+        return std::nullopt;
+      }
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;  // the handshake meets the same bytes and reports them
+  }
+}
+
 crypto::HandshakeError as_handshake_error(const std::exception& e) {
   return crypto::HandshakeError(fmt::format("handshake failed: {}", e.what()));
 }
@@ -128,8 +153,9 @@ void send_alert_now(Connection& conn, const Error& error, bool is_server) {
 crypto::Established run_client_handshake(Connection& conn, crypto::ClientHandshake& handshake,
                                          const IdentityCheck& check_server,
                                          std::chrono::steady_clock::time_point deadline,
-                                         int stop_fd) {
-  return drive(conn, handshake, check_server, deadline, stop_fd, false);
+                                         int stop_fd,
+                                         std::chrono::steady_clock::time_point started) {
+  return drive(conn, handshake, check_server, deadline, stop_fd, false, started);
 }
 
 crypto::Established run_server_handshake(Connection& conn, crypto::ServerHandshake& handshake,
@@ -137,7 +163,8 @@ crypto::Established run_server_handshake(Connection& conn, crypto::ServerHandsha
                                          std::chrono::steady_clock::time_point deadline,
                                          int stop_fd) {
   handshake.start(conn.outbox());
-  return drive(conn, handshake, check_client, deadline, stop_fd, true);
+  return drive(conn, handshake, check_client, deadline, stop_fd, true,
+               std::chrono::steady_clock::now());
 }
 
 }  // namespace cryptochat::chat

@@ -76,6 +76,22 @@ crypto::PrivateKey load_identity(const IdentityOptions& opts, const Console& con
   return crypto::load_private_key_file(path, passphrase.provider());
 }
 
+bool loads_without_asking(const IdentityOptions& opts) {
+  try {
+    const std::string path = opts.key_path.empty() ? default_identity_path() : opts.key_path;
+    if (!path_exists(path)) {
+      return false;
+    }
+    FileContents file = read_file(path, crypto::kMaxKeyFileBytes, "key file");
+    const Secret contents(std::move(file.bytes));
+    const std::string label = crypto::pem_label(contents.view());
+    return label == "PRIVATE KEY" || label == "RSA PRIVATE KEY" ||
+           PassphraseSource(opts.passphrase_file).non_interactive().has_value();
+  } catch (const Error&) {
+    return false;  // load_identity meets the same problem and reports it
+  }
+}
+
 std::string display_name(const IdentityOptions& opts) {
   if (!opts.name.empty()) {
     return opts.name;

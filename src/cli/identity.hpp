@@ -23,6 +23,10 @@ void add_identity_options(CLI::App& cmd, IdentityOptions& opts);
 // Loads the identity; where the default key does not exist yet, makes one and says so.
 crypto::PrivateKey load_identity(const IdentityOptions& opts, const Console& console);
 
+// True when load_identity will neither ask for a passphrase nor make a new key, i.e. it takes
+// milliseconds and needs nobody: it may then run beside the connection set-up.
+bool loads_without_asking(const IdentityOptions& opts);
+
 // The name shown to peers: --name, else the login name.
 std::string display_name(const IdentityOptions& opts);
 

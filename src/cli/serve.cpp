@@ -74,7 +74,7 @@ void serve(const ServeOptions& opts, const Console& console) {
   const StopSignals stop;
   const auto identity = load_identity(opts.identity, console);
   // The RSA set-up runs beside the rest of the start-up instead of inside a handshake.
-  std::jthread prepare_key([&identity] { identity.op_pool().prepare(); });
+  std::jthread prepare_key([&identity] { identity.op_pool().warm_up(); });
   const std::string name = display_name(opts.identity);
   std::optional<trust::AuthorizedKeys> allowed;
   if (!opts.authorized_keys.empty()) {

@@ -33,6 +33,11 @@ class RsaOpPool {
   // making a second. A failure shows again, and is reported, when the object is needed.
   void prepare() noexcept;
 
+  // prepare(), then one private-key operation on a dummy value: Botan runs the two halves of
+  // each operation on worker threads of its own, started at the first one (~0.5 ms). A server
+  // calls this before it listens, so its first handshake does not wait for them.
+  void warm_up() noexcept;
+
  private:
   // More than the worker threads that use one key at once is never needed.
   static constexpr std::size_t kMaxKept = 8;

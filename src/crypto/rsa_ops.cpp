@@ -2,6 +2,9 @@
 
 #include <botan/pubkey.h>
 
+#include <vector>
+
+#include "crypto/key_schedule.hpp"
 #include "crypto/random.hpp"
 #include "crypto/rsa_op_pool.hpp"
 
@@ -17,6 +20,19 @@ std::unique_ptr<Botan::PK_Decryptor_EME> RsaOpPool::make_decryptor() const {
 
 void RsaOpPool::prepare() noexcept {
   prepare_one(decryptors_, [this] { return make_decryptor(); });
+}
+
+void RsaOpPool::warm_up() noexcept {
+  prepare();
+  try {
+    std::vector<std::uint8_t> dummy((key_.get_n().bits() + 7) / 8, 0);
+    dummy.back() = 2;  // below the modulus; its padding is wrong, so the result is random bytes
+    with_decryptor([&](Botan::PK_Decryptor_EME& dec) {
+      return dec.decrypt_or_random(dummy.data(), dummy.size(), kSecretSize, rng());
+    });
+  } catch (const std::exception&) {
+    // Only a warm-up: the first handshake reports whatever is wrong.
+  }
 }
 
 wire::Bytes oaep_encrypt(const PublicKey& to, std::span<const std::uint8_t> secret,

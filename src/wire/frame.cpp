@@ -132,4 +132,13 @@ std::optional<FrameView> FrameDecoder::next() {
   return frame;
 }
 
+std::optional<FrameView> FrameDecoder::peek() {
+  const std::size_t start = start_;
+  auto frame = next();
+  if (frame) {
+    start_ = start;
+  }
+  return frame;
+}
+
 }  // namespace cryptochat::wire
