@@ -47,14 +47,10 @@ void wait_readable(Connection& conn, std::chrono::steady_clock::time_point deadl
 template <typename Handshake>
 crypto::Established drive(Connection& conn, Handshake& handshake, const IdentityCheck& check,
                           std::chrono::steady_clock::time_point deadline, int stop_fd,
-                          bool is_server, std::chrono::steady_clock::time_point start) {
+                          bool is_server) {
+  const auto start = std::chrono::steady_clock::now();
   try {
     conn.flush_some();
-    // Frames may be buffered already (peek_server_key read them).
-    if (process_handshake_frames(conn, handshake, check)) {
-      conn.flush_all(deadline);
-      return handshake.take_established();
-    }
     while (true) {
       wait_readable(conn, deadline, stop_fd, start);
       if (!conn.read_some()) {
@@ -99,27 +95,6 @@ bool process_handshake_frames(Connection& conn, Handshake& handshake, const Iden
 template bool process_handshake_frames(Connection&, crypto::ClientHandshake&, const IdentityCheck&);
 template bool process_handshake_frames(Connection&, crypto::ServerHandshake&, const IdentityCheck&);
 
-std::optional<crypto::PublicKey> peek_server_key(Connection& conn,
-                                                 std::chrono::steady_clock::time_point deadline,
-                                                 int stop_fd) noexcept {
-  try {
-    while (true) {
-      if (const auto frame = conn.decoder().peek()) {
-        if (frame->type != wire::FrameType::server_hello) {
-          return std::nullopt;
-        }
-        return crypto::PublicKey::from_spki(wire::parse_server_hello(frame->body).spki);
-      }
-      wait_readable(conn, deadline, stop_fd, std::chrono::steady_clock::now());
-      if (!conn.read_some()) {
-        return std::nullopt;
-      }
-    }
-  } catch (const std::exception&) {
-    return std::nullopt;  // the handshake meets the same bytes and reports them
-  }
-}
-
 crypto::HandshakeError as_handshake_error(const std::exception& e) {
   return crypto::HandshakeError(fmt::format("handshake failed: {}", e.what()));
 }
@@ -142,6 +117,12 @@ void send_alert_now(Connection& conn, const Error& error, bool is_server) {
     alert.code = wire::AlertCode::protocol_error;  // bytes that are not the protocol at all
   }
   alert.text = error.what();
+  if (dynamic_cast<const KeyError*>(&error) != nullptr) {
+    // A local key that fails to load mid-handshake (it is set up while the hello goes out):
+    // the peer learns that, not our file names or what is wrong with the key.
+    alert.code = wire::AlertCode::internal_error;
+    alert.text = "the peer could not use its own key";
+  }
   try {
     wire::append_frame(conn.outbox(), wire::FrameType::alert, wire::encode(alert));
     conn.flush_some();
@@ -153,9 +134,8 @@ void send_alert_now(Connection& conn, const Error& error, bool is_server) {
 crypto::Established run_client_handshake(Connection& conn, crypto::ClientHandshake& handshake,
                                          const IdentityCheck& check_server,
                                          std::chrono::steady_clock::time_point deadline,
-                                         int stop_fd,
-                                         std::chrono::steady_clock::time_point started) {
-  return drive(conn, handshake, check_server, deadline, stop_fd, false, started);
+                                         int stop_fd) {
+  return drive(conn, handshake, check_server, deadline, stop_fd, false);
 }
 
 crypto::Established run_server_handshake(Connection& conn, crypto::ServerHandshake& handshake,
@@ -163,8 +143,7 @@ crypto::Established run_server_handshake(Connection& conn, crypto::ServerHandsha
                                          std::chrono::steady_clock::time_point deadline,
                                          int stop_fd) {
   handshake.start(conn.outbox());
-  return drive(conn, handshake, check_client, deadline, stop_fd, true,
-               std::chrono::steady_clock::now());
+  return drive(conn, handshake, check_client, deadline, stop_fd, true);
 }
 
 }  // namespace cryptochat::chat

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <functional>
-#include <optional>
 
 #include "chat/connection.hpp"
 #include "crypto/handshake.hpp"
@@ -17,13 +16,10 @@ namespace cryptochat::chat {
 // Decides on the peer's key once it is known; throws (AuthError) to refuse it.
 using IdentityCheck = std::function<void(const crypto::PublicKey&)>;
 
-// `started`: when the time allowed until `deadline` began (a timeout error says how long that
-// was; the connection set-up may have used part of it).
 crypto::Established run_client_handshake(Connection& conn, crypto::ClientHandshake& handshake,
                                          const IdentityCheck& check_server,
                                          std::chrono::steady_clock::time_point deadline,
-                                         int stop_fd,
-                                         std::chrono::steady_clock::time_point started);
+                                         int stop_fd);
 
 crypto::Established run_server_handshake(Connection& conn, crypto::ServerHandshake& handshake,
                                          const IdentityCheck& check_client,
@@ -34,14 +30,6 @@ crypto::Established run_server_handshake(Connection& conn, crypto::ServerHandsha
 // check then accept(); true once established (take_established() is then ready).
 template <typename Handshake>
 bool process_handshake_frames(Connection& conn, Handshake& handshake, const IdentityCheck& check);
-
-// Waits (until the deadline or a stop signal) for the server's first frame and decodes the key
-// in it, leaving the frame for the handshake: the caller can do other work meanwhile (decode its
-// own key) and hand the result to ClientHandshake::expect_server_key. Never throws: anything
-// unexpected is left for the handshake to report.
-std::optional<crypto::PublicKey> peek_server_key(Connection& conn,
-                                                 std::chrono::steady_clock::time_point deadline,
-                                                 int stop_fd) noexcept;
 
 // A library failure on the peer's bytes, as the HandshakeError it must be reported as.
 crypto::HandshakeError as_handshake_error(const std::exception& e);

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -52,37 +51,24 @@ void connect(const ConnectOptions& opts, const Console& console) {
   }
   const StopSignals stop;
   auto known_hosts = trust::KnownHosts::load(trust::default_known_hosts_path());
+  // An unencrypted key is set up on another thread while the client hello goes out (it needs
+  // only the public half); otherwise (a passphrase to ask for, a key to make) the key is ready
+  // before the connection is made, and its decryption object is made while the server answers.
+  std::optional<crypto::PrivateKey> early = start_loading_identity(opts.identity);
+  const crypto::PrivateKey identity =
+      early ? std::move(*early) : load_identity(opts.identity, console);
+  std::jthread prepare_key;
+  if (!early) {
+    prepare_key = std::jthread([&identity] { identity.op_pool().prepare(); });
+  }
+
   const auto timeout =
       std::chrono::milliseconds(static_cast<long long>(opts.connect_timeout * 1000));
-  const auto started = std::chrono::steady_clock::now();
-  const auto deadline = started + timeout;
-
-  std::optional<chat::Connection> conn;
-  std::optional<crypto::PublicKey> server_key;
-  const crypto::PrivateKey identity = [&] {
-    if (!loads_without_asking(opts.identity)) {
-      // A passphrase prompt or a new key may take long: connect only once it is done.
-      auto key = load_identity(opts.identity, console);
-      conn.emplace(net::connect_tcp(target, timeout));
-      return key;
-    }
-    // Decoding our key and decoding the server's (each ~1-2 ms of big-number set-up in Botan)
-    // run side by side, and the connection is made meanwhile.
-    auto key =
-        std::async(std::launch::async, [&] { return load_identity(opts.identity, console); });
-    conn.emplace(net::connect_tcp(target, timeout));
-    server_key = chat::peek_server_key(*conn, deadline, stop.fd());
-    return key.get();
-  }();
-  // The RSA set-up runs while the server answers instead of inside the handshake.
-  std::jthread prepare_key([&identity] { identity.op_pool().prepare(); });
-
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  chat::Connection conn(net::connect_tcp(target, timeout));
   crypto::ClientHandshake handshake(identity, display_name(opts.identity), crypto::system_rng());
-  if (server_key) {
-    handshake.expect_server_key(std::move(*server_key));
-  }
   auto established = chat::run_client_handshake(
-      *conn, handshake,
+      conn, handshake,
       [&](const crypto::PublicKey& key) {
         const std::string fp = key.fingerprint();
         if (trust::verify_server(known_hosts, opts.address, fp, pin) ==
@@ -91,9 +77,9 @@ void connect(const ConnectOptions& opts, const Console& console) {
                        known_hosts.path());
         }
       },
-      deadline, stop.fd(), started);
+      deadline, stop.fd());
   console.info("connected to {} ({}) at {}", printable(established.peer_name),
-               established.peer_key.fingerprint(), conn->peer());
+               established.peer_key.fingerprint(), conn.peer());
   chat::SessionIo io = standard_io();
   io.peer_may_relay = true;  // the server may be a room
   setup_chat_terminal(io, identity, display_name(opts.identity), opts.no_color);
@@ -101,7 +87,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
   if (opts.progress) {
     io.progress = &progress.emplace(standard_progress(io));
   }
-  chat::StreamSession(*conn, std::move(established), io, console, stop.fd()).run();
+  chat::StreamSession(conn, std::move(established), io, console, stop.fd()).run();
   if (progress) {
     progress->finish();
   }

@@ -5,10 +5,12 @@
 
 #include <fmt/format.h>
 #include <cstdlib>
+#include <vector>
 
 #include "cli/non_empty.hpp"
 #include "cli/passphrase.hpp"
 #include "crypto/key_file.hpp"
+#include "crypto/rsa_op_pool.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/paths.hpp"
@@ -76,20 +78,30 @@ crypto::PrivateKey load_identity(const IdentityOptions& opts, const Console& con
   return crypto::load_private_key_file(path, passphrase.provider());
 }
 
-bool loads_without_asking(const IdentityOptions& opts) {
+std::optional<crypto::PrivateKey> start_loading_identity(const IdentityOptions& opts) {
+  const std::string path = opts.key_path.empty() ? default_identity_path() : opts.key_path;
+  std::optional<std::vector<std::uint8_t>> spki;
   try {
-    const std::string path = opts.key_path.empty() ? default_identity_path() : opts.key_path;
     if (!path_exists(path)) {
-      return false;
+      return std::nullopt;
     }
     FileContents file = read_file(path, crypto::kMaxKeyFileBytes, "key file");
     const Secret contents(std::move(file.bytes));
-    const std::string label = crypto::pem_label(contents.view());
-    return label == "PRIVATE KEY" || label == "RSA PRIVATE KEY" ||
-           PassphraseSource(opts.passphrase_file).non_interactive().has_value();
+    if ((file.mode & 077) != 0) {
+      return std::nullopt;  // refused by load_identity before anything is sent
+    }
+    spki = crypto::public_half_of_private_key(contents.view());
   } catch (const Error&) {
-    return false;  // load_identity meets the same problem and reports it
+    return std::nullopt;
   }
+  if (!spki) {
+    return std::nullopt;
+  }
+  return crypto::PrivateKey::deferred(std::move(*spki), [path] {
+    auto key = crypto::load_private_key_file(path, {});  // unencrypted: no passphrase asked
+    key.op_pool().prepare();
+    return key;
+  });
 }
 
 std::string display_name(const IdentityOptions& opts) {

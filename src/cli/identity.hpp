@@ -4,6 +4,7 @@
 
 #include <CLI/App.hpp>
 
+#include <optional>
 #include <string>
 
 #include "crypto/keys.hpp"
@@ -23,9 +24,11 @@ void add_identity_options(CLI::App& cmd, IdentityOptions& opts);
 // Loads the identity; where the default key does not exist yet, makes one and says so.
 crypto::PrivateKey load_identity(const IdentityOptions& opts, const Console& console);
 
-// True when load_identity will neither ask for a passphrase nor make a new key, i.e. it takes
-// milliseconds and needs nobody: it may then run beside the connection set-up.
-bool loads_without_asking(const IdentityOptions& opts);
+// For an existing, unencrypted key file readable by its owner only: the key, its public half
+// read at once and the rest (Botan's set-up and the decryption object) made on another thread
+// (crypto::PrivateKey::deferred). nullopt for anything else: load_identity handles (and
+// reports) it.
+std::optional<crypto::PrivateKey> start_loading_identity(const IdentityOptions& opts);
 
 // The name shown to peers: --name, else the login name.
 std::string display_name(const IdentityOptions& opts);

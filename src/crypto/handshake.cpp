@@ -170,12 +170,7 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
         throw UnsupportedVersion("the server offers no cipher suite this cryptochat supports");
       }
       peer_ephemeral_ = hello.ephemeral;
-      if (expected_key_ && expected_key_->spki_der() == hello.spki) {
-        peer_key_ = std::move(expected_key_);
-      } else {
-        peer_key_ = peer_public_key(hello.spki, "server");
-      }
-      expected_key_.reset();
+      peer_key_ = peer_public_key(hello.spki, "server");
       add_to_transcript(frame.header, frame.body);
       state_ = State::trust;
       return HandshakeEvent::peer_identity;

@@ -98,12 +98,7 @@ class ClientHandshake : public HandshakeBase {
   // After peer_identity: the server key is trusted; sends CLIENT_HELLO.
   void accept(wire::Bytes& out);
 
-  // The server key, decoded ahead of the SERVER_HELLO (on another thread, say): used when the
-  // hello carries exactly this key, which saves decoding it again (~1 ms of Botan set-up).
-  void expect_server_key(PublicKey key) { expected_key_ = std::move(key); }
-
  private:
-  std::optional<PublicKey> expected_key_;
   enum class State { server_hello, trust, server_key, finished, done };
   State state_ = State::server_hello;
 };

@@ -1,37 +1,20 @@
 #include "crypto/key_encryption_cost.hpp"
 
-#include <botan/asn1_obj.h>
 #include <botan/ber_dec.h>
-#include <botan/version.h>
 
 #include <fmt/format.h>
 
+#include "crypto/asn1_compat.hpp"
 #include "util/error.hpp"
 
 namespace cryptochat::crypto {
 
 namespace {
 
-// Botan 3 renamed the ASN.1 tag constants and accessors.
-#if BOTAN_VERSION_MAJOR >= 3
-constexpr auto kSequence = Botan::ASN1_Type::Sequence;
-constexpr auto kOctetString = Botan::ASN1_Type::OctetString;
-const Botan::OID& oid_of(const Botan::AlgorithmIdentifier& a) {
-  return a.oid();
-}
-const std::vector<std::uint8_t>& params_of(const Botan::AlgorithmIdentifier& a) {
-  return a.parameters();
-}
-#else
-constexpr auto kSequence = Botan::SEQUENCE;
-constexpr auto kOctetString = Botan::OCTET_STRING;
-const Botan::OID& oid_of(const Botan::AlgorithmIdentifier& a) {
-  return a.get_oid();
-}
-const std::vector<std::uint8_t>& params_of(const Botan::AlgorithmIdentifier& a) {
-  return a.get_parameters();
-}
-#endif
+using asn1::kOctetString;
+using asn1::kSequence;
+using asn1::oid_of;
+using asn1::params_of;
 
 constexpr const char* kPbes2 = "1.2.840.113549.1.5.13";
 constexpr const char* kPbkdf2 = "1.2.840.113549.1.5.12";

@@ -1,12 +1,15 @@
 #include "crypto/key_file.hpp"
 
 #include <botan/asn1_obj.h>
+#include <botan/ber_dec.h>
 #include <botan/data_src.h>
+#include <botan/der_enc.h>
 #include <botan/pem.h>
 #include <botan/pkcs8.h>
 
 #include <fmt/format.h>
 
+#include "crypto/asn1_compat.hpp"
 #include "crypto/key_encryption_cost.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -154,6 +157,68 @@ PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
     throw KeyError(fmt::format("{}: the key is corrupt (its RSA values do not match)", origin));
   }
   return PrivateKey(std::move(rsa));
+}
+
+std::optional<std::vector<std::uint8_t>> public_half_of_private_key(std::string_view bytes) {
+  // rsaEncryption, built from its numbers: a name or dotted string would make Botan build its
+  // table of OID names first (~1 ms), which is exactly the wait this function avoids.
+  const Botan::OID rsa_encryption({1, 2, 840, 113549, 1, 1, 1});
+  try {
+    const std::string label = pem_label(bytes);
+    if (bytes.size() > kMaxKeyFileBytes || (label != "PRIVATE KEY" && label != "RSA PRIVATE KEY") ||
+        bytes.find("Proc-Type:") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                    bytes.size());
+    std::string found;
+    Botan::secure_vector<std::uint8_t> rsa_der = Botan::PEM_Code::decode(source, found);
+    if (label == "PRIVATE KEY") {  // PKCS#8 PrivateKeyInfo around an RSAPrivateKey
+      std::size_t version = 0;
+      Botan::AlgorithmIdentifier algorithm;
+      Botan::secure_vector<std::uint8_t> inner;
+      Botan::BER_Decoder(rsa_der)
+          .start_cons(asn1::kSequence)
+          .decode(version)
+          .decode(algorithm)
+          .decode(inner, asn1::kOctetString)
+          .discard_remaining()
+          .end_cons();
+      if (version != 0 || asn1::oid_of(algorithm) != rsa_encryption) {
+        return std::nullopt;
+      }
+      rsa_der = std::move(inner);
+    }
+    std::size_t version = 0;
+    Botan::BigInt n;
+    Botan::BigInt e;
+    Botan::BER_Decoder(rsa_der)
+        .start_cons(asn1::kSequence)
+        .decode(version)
+        .decode(n)
+        .decode(e)
+        .discard_remaining()
+        .end_cons();
+    if (version != 0 || n.bits() < kMinRsaBits || n.bits() > kMaxRsaBits || e < 3) {
+      return std::nullopt;
+    }
+    // SubjectPublicKeyInfo as Botan's subject_public_key() writes it (RFC 3279, 2.3.1).
+    const std::vector<std::uint8_t> rsa_public = Botan::DER_Encoder()
+                                                     .start_cons(asn1::kSequence)
+                                                     .encode(n)
+                                                     .encode(e)
+                                                     .end_cons()
+                                                     .get_contents_unlocked();
+    return Botan::DER_Encoder()
+        .start_cons(asn1::kSequence)
+        .encode(
+            Botan::AlgorithmIdentifier(rsa_encryption, Botan::AlgorithmIdentifier::USE_NULL_PARAM))
+        .encode(rsa_public, asn1::kBitString)
+        .end_cons()
+        .get_contents_unlocked();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 PublicKey parse_public_key(std::string_view bytes, const std::string& origin) {

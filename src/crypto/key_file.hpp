@@ -33,6 +33,11 @@ PublicKey load_public_key_file(const std::string& path);
 // The public half of whatever key the file holds, private or public.
 PublicKey load_any_key_file(const std::string& path, const PassphraseProvider& passphrase);
 
+// The public half (DER SubjectPublicKeyInfo) of an unencrypted private key file's bytes, read
+// without building the key: Botan's RSA set-up is what makes loading a key cost milliseconds.
+// nullopt for an encrypted key or anything parse_private_key would refuse or has to decide.
+std::optional<std::vector<std::uint8_t>> public_half_of_private_key(std::string_view bytes);
+
 // The label of the first PEM block ("PRIVATE KEY", "PUBLIC KEY", ...), or "" when none.
 std::string pem_label(std::string_view text);
 

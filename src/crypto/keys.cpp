@@ -68,9 +68,27 @@ std::string PublicKey::fingerprint() const {
 }
 
 PrivateKey::PrivateKey(std::unique_ptr<Botan::RSA_PrivateKey> key)
-    : key_(std::move(key)),
-      spki_(key_->subject_public_key()),
-      ops_(std::make_unique<RsaOpPool>(*key_)) {}
+    : spki_(key->subject_public_key()) {
+  auto loaded = std::make_shared<Loaded>();
+  loaded->ops = std::make_unique<RsaOpPool>(*key);
+  loaded->key = std::move(key);
+  std::promise<std::shared_ptr<const Loaded>> ready;
+  ready.set_value(std::move(loaded));
+  loaded_ = ready.get_future().share();
+}
+
+PrivateKey PrivateKey::deferred(std::vector<std::uint8_t> spki, std::function<PrivateKey()> load) {
+  PrivateKey key;
+  key.spki_ = std::move(spki);
+  key.loaded_ = std::async(std::launch::async, [load = std::move(load), spki = key.spki_] {
+                  PrivateKey full = load();
+                  if (full.spki_ != spki) {
+                    throw KeyError("the private key does not match its public half");
+                  }
+                  return full.loaded_.get();
+                }).share();
+  return key;
+}
 PrivateKey::PrivateKey(PrivateKey&&) noexcept = default;
 PrivateKey& PrivateKey::operator=(PrivateKey&&) noexcept = default;
 PrivateKey::~PrivateKey() = default;
@@ -85,15 +103,15 @@ std::string PrivateKey::fingerprint() const {
 }
 
 PublicKey PrivateKey::public_key() const {
-  return PublicKey(std::make_shared<const Botan::RSA_PublicKey>(key_->get_n(), key_->get_e()));
+  return PublicKey(std::make_shared<const Botan::RSA_PublicKey>(botan().get_n(), botan().get_e()));
 }
 
 Secret PrivateKey::pkcs8_pem(const Secret& passphrase) const {
   if (passphrase.empty()) {
-    return Secret(Botan::PKCS8::PEM_encode(*key_));
+    return Secret(Botan::PKCS8::PEM_encode(botan()));
   }
   return Secret(Botan::PKCS8::PEM_encode_encrypted_pbkdf_iter(
-      *key_, system_rng(), passphrase.str(), kScryptIterations, "AES-256/CBC", "Scrypt"));
+      botan(), system_rng(), passphrase.str(), kScryptIterations, "AES-256/CBC", "Scrypt"));
 }
 
 }  // namespace cryptochat::crypto

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,8 +51,14 @@ class PrivateKey {
 
   static PrivateKey generate(std::size_t bits);
 
-  [[nodiscard]] const Botan::RSA_PrivateKey& botan() const { return *key_; }
-  [[nodiscard]] std::size_t bits() const { return key_->key_length(); }
+  // A key whose public half (spki) is known now and whose private half `load` makes on another
+  // thread: a client sends its hello while Botan sets the key up (milliseconds of big-number
+  // work). Everything but spki_der() and fingerprint() waits for it, and throws what `load`
+  // threw; `load` must give the key of that public half (KeyError otherwise).
+  static PrivateKey deferred(std::vector<std::uint8_t> spki, std::function<PrivateKey()> load);
+
+  [[nodiscard]] const Botan::RSA_PrivateKey& botan() const { return *loaded().key; }
+  [[nodiscard]] std::size_t bits() const { return loaded().key->key_length(); }
   // A separate public key object costs a Montgomery set-up (~1 ms for RSA-2048): a handshake
   // needs only the encoding and the fingerprint, which come from the private key directly.
   [[nodiscard]] PublicKey public_key() const;
@@ -61,12 +69,18 @@ class PrivateKey {
   [[nodiscard]] Secret pkcs8_pem(const Secret& passphrase) const;
 
   // Operation objects kept for reuse (see crypto/rsa_op_pool.hpp); thread-safe.
-  [[nodiscard]] RsaOpPool& op_pool() const { return *ops_; }
+  [[nodiscard]] RsaOpPool& op_pool() const { return *loaded().ops; }
 
  private:
-  std::unique_ptr<Botan::RSA_PrivateKey> key_;
+  struct Loaded {
+    std::unique_ptr<Botan::RSA_PrivateKey> key;
+    std::unique_ptr<RsaOpPool> ops;
+  };
+  PrivateKey() = default;
+  [[nodiscard]] const Loaded& loaded() const { return *loaded_.get(); }
+
   std::vector<std::uint8_t> spki_;
-  std::unique_ptr<RsaOpPool> ops_;
+  std::shared_future<std::shared_ptr<const Loaded>> loaded_;  // ready unless deferred
 };
 
 // Throws KeyError when bits is not an accepted RSA size.

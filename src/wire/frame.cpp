@@ -132,13 +132,4 @@ std::optional<FrameView> FrameDecoder::next() {
   return frame;
 }
 
-std::optional<FrameView> FrameDecoder::peek() {
-  const std::size_t start = start_;
-  auto frame = next();
-  if (frame) {
-    start_ = start;
-  }
-  return frame;
-}
-
 }  // namespace cryptochat::wire

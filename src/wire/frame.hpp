@@ -66,8 +66,6 @@ class FrameDecoder {
   // The next whole frame, or nullopt when more bytes are needed. Throws ProtocolError on an
   // unknown type or a length over the maximum for the type.
   std::optional<FrameView> next();
-  // The same frame next() would return, left in place for next().
-  std::optional<FrameView> peek();
 
   // Bytes received but not yet returned as frames (a partial frame at a connection's end
   // means the stream was cut).

@@ -6,6 +6,7 @@ timeout and is killed by its PID in cleanup.
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_chat.py
 """
+import base64
 import hashlib
 import os
 import re
@@ -620,6 +621,30 @@ class IdentityFileTest(SessionTestCase):
         self.assertFalse(os.path.exists(self.known_hosts))
         good.signal(signal.SIGTERM)
         good.finish(0, timeout=10)
+        self.assertEqual(read_bytes(self.path("server.out")), b"")
+
+    def test_corrupt_client_key_fails_in_one_line_and_the_server_learns_nothing_of_it(self):
+        # The key decodes, so its public half goes out in the hello while the private half is
+        # set up; its RSA values do not fit together, which shows during the handshake.
+        pem = read_bytes(self.keys["client"]).decode()
+        der = bytearray(base64.b64decode("".join(
+            line for line in pem.splitlines() if not line.startswith("-----"))))
+        der[-40] ^= 0x01  # inside the last CRT value
+        body = base64.b64encode(bytes(der)).decode()
+        bad = self.path("keys", "corrupt")
+        write_bytes(bad, ("-----BEGIN PRIVATE KEY-----\n" + "\n".join(
+            body[i:i + 64] for i in range(0, len(body), 64)) + "\n-----END PRIVATE KEY-----\n")
+            .encode())
+        os.chmod(bad, 0o600)
+        server = self.start_server(stdout=self.path("server.out"))
+        client = self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint",
+                                   server.fingerprint, key=bad, stdin=self.random_file("in", 10))
+        client.finish(1, timeout=15)
+        self.assert_one_error_line(client, "corrupt", bad)
+        server.signal(signal.SIGTERM)
+        server.finish(0, timeout=10)
+        self.assertNotIn(b"corrupt", server.stderr, server.describe())
+        self.assertNotIn(bad.encode(), server.stderr, server.describe())
         self.assertEqual(read_bytes(self.path("server.out")), b"")
 
 

@@ -58,26 +58,6 @@ TEST_CASE("client and server agree on keys, identities and names") {
   CHECK(std::string(record.data.begin(), record.data.end()) == hello);
 }
 
-TEST_CASE("a server key decoded ahead is used only when the server hello carries it") {
-  const auto server_key = load("rsa2048_pkcs8.pem");
-  const auto client_key = load("client_rsa2048.pem");
-  {
-    crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
-    crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
-    client.expect_server_key(crypto::PublicKey::from_spki(server_key.spki_der()));
-    test::run_handshake(client, server);
-    CHECK(client.take_established().peer_key.spki_der() == server_key.spki_der());
-  }
-  {
-    // Another key was expected (a stale guess): the hello's own key is what counts.
-    crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
-    crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
-    client.expect_server_key(crypto::PublicKey::from_spki(client_key.spki_der()));
-    test::run_handshake(client, server);
-    CHECK(client.take_established().peer_key.spki_der() == server_key.spki_der());
-  }
-}
-
 TEST_CASE("a flipped bit anywhere in the handshake stops it") {
   const auto server_key = load("rsa2048_pkcs8.pem");
   const auto client_key = load("client_rsa2048.pem");

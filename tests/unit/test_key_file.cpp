@@ -159,3 +159,49 @@ TEST_CASE("a key whose RSA values do not fit together is refused") {
   // A modulus that is not p*q.
   CHECK(refused(Botan::RSA_PrivateKey(k.get_p(), k.get_q(), k.get_e(), k.get_d(), k.get_n() + 2)));
 }
+
+TEST_CASE("the public half of an unencrypted private key is read without building the key") {
+  for (const char* name : {"rsa2048_pkcs8.pem", "rsa2048_traditional.pem", "client_rsa2048.pem"}) {
+    CAPTURE(name);
+    const std::string bytes = test::data_file(name);
+    const auto spki = crypto::public_half_of_private_key(bytes);
+    REQUIRE(spki.has_value());
+    // Byte for byte what Botan writes for the loaded key.
+    CHECK(*spki == crypto::parse_private_key(bytes, name, none()).spki_der());
+  }
+  // Anything the full loader has to decide or refuse is left to it.
+  for (const char* name :
+       {"rsa2048_encrypted.pem", "rsa2048_pub.pem", "ec_p256.pem", "rsa1024.pem"}) {
+    CAPTURE(name);
+    CHECK_FALSE(crypto::public_half_of_private_key(test::data_file(name)).has_value());
+  }
+  CHECK_FALSE(crypto::public_half_of_private_key("").has_value());
+  CHECK_FALSE(crypto::public_half_of_private_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END "
+                                                 "PRIVATE KEY-----\n")
+                  .has_value());
+}
+
+TEST_CASE("a deferred key gives its public half at once and the rest when it is loaded") {
+  const std::string bytes = test::data_file("rsa2048_pkcs8.pem");
+  const auto spki = *crypto::public_half_of_private_key(bytes);
+  const auto key = crypto::PrivateKey::deferred(
+      spki, [&bytes] { return crypto::parse_private_key(bytes, "k", none()); });
+  CHECK(key.spki_der() == spki);
+  CHECK(key.fingerprint() == kExpected);
+  CHECK(key.bits() == 2048);  // waits for the load
+  CHECK(key.public_key().fingerprint() == kExpected);
+
+  // What the load throws comes out of every call that needs the private half.
+  const auto failing = crypto::PrivateKey::deferred(
+      spki, []() -> crypto::PrivateKey { throw KeyError("k: the key is corrupt"); });
+  CHECK(failing.fingerprint() == kExpected);
+  CHECK_THROWS_WITH_AS(static_cast<void>(failing.bits()), "k: the key is corrupt", KeyError);
+  CHECK_THROWS_AS(static_cast<void>(failing.op_pool()), KeyError);
+
+  // A private key that is not the one of the public half is refused.
+  const auto other = crypto::PrivateKey::deferred(spki, [] {
+    return crypto::parse_private_key(test::data_file("client_rsa2048.pem"), "c", none());
+  });
+  CHECK_THROWS_WITH_AS(static_cast<void>(other.bits()), doctest::Contains("does not match"),
+                       KeyError);
+}

@@ -31,31 +31,6 @@ TEST_CASE("the decoder takes frames fed one byte at a time") {
   CHECK(dec.buffered() == 0);
 }
 
-TEST_CASE("peek shows the next whole frame and leaves it for next") {
-  wire::Bytes stream;
-  wire::append_frame(stream, wire::FrameType::server_key, wire::Bytes{7, 8});
-  wire::append_frame(stream, wire::FrameType::alert,
-                     wire::encode(wire::Alert{wire::AlertCode::timeout, "late"}));
-  wire::FrameDecoder dec;
-  dec.feed(wire::ByteView(stream.data(), 4));  // not even a whole header
-  CHECK_FALSE(dec.peek().has_value());
-  dec.feed(wire::ByteView(stream.data() + 4, stream.size() - 4));
-  for (int i = 0; i < 2; ++i) {
-    const auto peeked = dec.peek();
-    REQUIRE(peeked.has_value());
-    CHECK(peeked->type == wire::FrameType::server_key);
-  }
-  const auto first = dec.next();
-  REQUIRE(first.has_value());
-  CHECK(wire::Bytes(first->body.begin(), first->body.end()) == wire::Bytes{7, 8});
-  REQUIRE(dec.peek().has_value());
-  CHECK(dec.next()->type == wire::FrameType::alert);
-  CHECK_FALSE(dec.peek().has_value());
-  wire::FrameDecoder garbage;
-  garbage.feed(wire::Bytes{'H', 'T', 'T', 'P'});
-  CHECK_THROWS_AS(garbage.peek(), ProtocolError);
-}
-
 TEST_CASE("a length over the maximum is refused from the header alone") {
   wire::FrameDecoder dec;
   const wire::Bytes header = {0x17, 0xFF, 0xFF, 0xFF, 0xFF};
