@@ -1,7 +1,8 @@
 // crypto::parse_private_key (with a passphrase provider that always answers "correct-horse",
 // the passphrase of tests/data/rsa2048_encrypted.pem) and crypto::parse_public_key on the
 // whole input. Both must either give an RSA key of an accepted size or throw KeyError; a key
-// that loads must survive a PKCS#8 round trip unchanged.
+// that loads must survive a PKCS#8 round trip unchanged. crypto::public_half_of_private_key
+// never throws, and what it reads is the public half of the key parse_private_key loads.
 #include "crypto/key_file.hpp"
 #include "fuzz_common.hpp"
 #include "util/error.hpp"
@@ -23,9 +24,12 @@ void check_bits(std::size_t bits) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = fuzz::as_text(data, size);
+  const auto public_half = crypto::public_half_of_private_key(text);
   try {
     const crypto::PrivateKey key = crypto::parse_private_key(text, "fuzz", passphrase);
     check_bits(key.bits());
+    fuzz::check(!public_half || *public_half == key.spki_der(),
+                "the public half read ahead is not the loaded key's");
     const Secret pem = key.pkcs8_pem(Secret());
     const crypto::PrivateKey again = crypto::parse_private_key(pem.view(), "round trip", {});
     fuzz::check(again.botan().get_n() == key.botan().get_n() &&
