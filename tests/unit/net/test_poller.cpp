@@ -63,7 +63,8 @@ TEST_CASE("a Poller reports a readable pipe with its token until it is drained")
   put_byte(p.write.get());
   const auto ready = poller.wait(1000);
   REQUIRE(ready.size() == 1);
-  CHECK(ready[0].data.u64 == token);
+  const std::uint64_t got = ready[0].data.u64;  // epoll_event is packed: copy, then compare
+  CHECK(got == token);
   CHECK((ready[0].events & EPOLLIN) != 0);
   // Level-triggered: still ready until read.
   CHECK(tokens(poller.wait(0)) == std::vector<std::uint64_t>{token});
@@ -124,7 +125,8 @@ TEST_CASE("a socketpair's ends come back with their own tokens and events") {
   // An empty socket is writable but not readable.
   auto ready = poller.wait(1000);
   REQUIRE(ready.size() == 1);
-  CHECK(ready[0].data.u64 == 10);
+  const std::uint64_t first = ready[0].data.u64;
+  CHECK(first == 10);
   CHECK(ready[0].events == EPOLLOUT);
 
   put_byte(a.get());
@@ -139,7 +141,8 @@ TEST_CASE("a socketpair's ends come back with their own tokens and events") {
   ::shutdown(a.get(), SHUT_RDWR);
   ready = poller.wait(1000);
   REQUIRE(ready.size() == 1);
-  CHECK(ready[0].data.u64 == 20);
+  const std::uint64_t only = ready[0].data.u64;
+  CHECK(only == 20);
   CHECK((ready[0].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0);
 }
 
