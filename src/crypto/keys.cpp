@@ -52,8 +52,8 @@ PublicKey PublicKey::from_spki(const std::vector<std::uint8_t>& der) {
   check_rsa_bits(rsa->key_length(), "public key");
   if (typeid(*rsa) == typeid(Botan::RSA_PublicKey)) {
     // Kept as loaded: a copy would repeat the Montgomery set-up of the modulus (~1 ms).
-    static_cast<void>(key.release());
-    return PublicKey(std::shared_ptr<const Botan::RSA_PublicKey>(rsa));
+    const std::shared_ptr<const Botan::Public_Key> owner(std::move(key));
+    return PublicKey(std::shared_ptr<const Botan::RSA_PublicKey>(owner, rsa));
   }
   // Re-wrap as a plain RSA_PublicKey so the type is exact whatever X509::load_key built.
   return PublicKey(std::make_shared<const Botan::RSA_PublicKey>(rsa->get_n(), rsa->get_e()));
@@ -89,6 +89,7 @@ PrivateKey PrivateKey::deferred(std::vector<std::uint8_t> spki, std::function<Pr
                 }).share();
   return key;
 }
+
 PrivateKey::PrivateKey(PrivateKey&&) noexcept = default;
 PrivateKey& PrivateKey::operator=(PrivateKey&&) noexcept = default;
 PrivateKey::~PrivateKey() = default;

@@ -45,7 +45,8 @@ void take_byte(int fd) {
 std::vector<std::uint64_t> tokens(std::span<const epoll_event> events) {
   std::vector<std::uint64_t> out;
   for (const auto& e : events) {
-    out.push_back(e.data.u64);
+    const std::uint64_t token = e.data.u64;  // epoll_event is packed: no reference to the field
+    out.push_back(token);
   }
   std::sort(out.begin(), out.end());
   return out;
