@@ -124,6 +124,9 @@ void StreamSession::run_command(const TypedLine& typed) {
 }
 
 void StreamSession::on_room_event(const wire::RoomEvent& event) {
+  if (!wire::known_kind(event.kind)) {
+    return;  // a kind from a later version of the protocol (PROTOCOL.md, section 9)
+  }
   if (event.kind == wire::RoomEventKind::left) {
     const auto it = std::find_if(others_.begin(), others_.end(), [&](const auto& p) {
       return p.key_hash == event.who.key_hash && p.name == event.who.name;

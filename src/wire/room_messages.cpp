@@ -53,6 +53,11 @@ RelayView parse_relay(ByteView content) {
   return view;
 }
 
+bool known_kind(RoomEventKind kind) {
+  return kind == RoomEventKind::joined || kind == RoomEventKind::left ||
+         kind == RoomEventKind::present;
+}
+
 Bytes encode(const RoomEvent& event) {
   Bytes out;
   out.push_back(static_cast<std::uint8_t>(event.kind));
@@ -63,13 +68,7 @@ Bytes encode(const RoomEvent& event) {
 RoomEvent parse_room_event(ByteView content) {
   ByteReader in(content, "room event");
   RoomEvent event;
-  const std::uint8_t kind = in.u8();
-  if (kind != static_cast<std::uint8_t>(RoomEventKind::joined) &&
-      kind != static_cast<std::uint8_t>(RoomEventKind::left) &&
-      kind != static_cast<std::uint8_t>(RoomEventKind::present)) {
-    throw ProtocolError("malformed room event: unknown kind");
-  }
-  event.kind = static_cast<RoomEventKind>(kind);
+  event.kind = static_cast<RoomEventKind>(in.u8());
   event.who = read_participant(in, "room event");
   in.expect_end();
   return event;

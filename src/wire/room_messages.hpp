@@ -33,7 +33,10 @@ struct RelayView {
 RelayView parse_relay(ByteView content);
 
 // present: sent only to a newcomer, once per participant already in the room.
+// A kind this version does not know still parses (a later server may add kinds): the receiver
+// ignores such an event (known_kind() says which).
 enum class RoomEventKind : std::uint8_t { joined = 0x01, left = 0x02, present = 0x03 };
+bool known_kind(RoomEventKind kind);
 
 struct RoomEvent {
   RoomEventKind kind = RoomEventKind::joined;
