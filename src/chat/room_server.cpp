@@ -121,44 +121,33 @@ class OperatorInput {
     if (typed.kind == term::Typed::Kind::nothing) {
       return false;
     }
-    const TypedLine line = interpret_line(typed.line);
-    switch (line.kind) {
-      case TypedLine::Kind::message: {
-        if (room.empty()) {
-          editor_->print_above("nobody is in the room to hear it; not sent\n");
-          return false;
-        }
-        const std::string text = line.text + "\n";
-        if (io_.progress != nullptr) {
-          io_.progress->sent(text.size());
-        }
-        room.broadcast(wire::bytes_of(text));
-        editor_->print_above(format_line(io_.self, line.text, io_.colour));
+    bool left = false;
+    CommandHandlers on;
+    on.send = [this, &room](wire::ByteView line) {
+      if (room.empty()) {
+        editor_->print_above("nobody is in the room to hear it; not sent\n");
         return false;
       }
-      case TypedLine::Kind::quit:
-        stop_reading();
-        return true;
-      case TypedLine::Kind::help:
-        editor_->print_above(command_help());
-        return false;
-      case TypedLine::Kind::who: {
-        std::string text = fmt::format("you:    {}\n", describe(io_.self));
-        for (const auto& p : room.participants()) {
-          text += fmt::format("client: {}\n", describe(p));
-        }
-        editor_->print_above(text);
-        return false;
+      room.broadcast(line);
+      return true;
+    };
+    on.quit = [this, &left] {
+      stop_reading();
+      left = true;
+    };
+    on.who = [this, &room] {
+      std::string text = fmt::format("you:    {}\n", describe(io_.self));
+      for (const auto& p : room.participants()) {
+        text += fmt::format("client: {}\n", describe(p));
       }
-      case TypedLine::Kind::fingerprint:
-        editor_->print_above(
-            fmt::format("your fingerprint: {}\n", crypto::fingerprint_of_hash(io_.self.key_hash)));
-        return false;
-      case TypedLine::Kind::unknown:
-        editor_->print_above(unknown_command_hint(line.text));
-        return false;
-    }
-    return false;
+      return text;
+    };
+    on.fingerprints = [this] {
+      return fmt::format("your fingerprint: {}\n", crypto::fingerprint_of_hash(io_.self.key_hash));
+    };
+    on.show = [this](std::string_view text) { editor_->print_above(text); };
+    run_typed_line(interpret_line(typed.line), Typist{io_.self, io_.colour, io_.progress}, on);
+    return left;
   }
 
   const SessionIo& io_;

@@ -87,40 +87,29 @@ void StreamSession::read_typed_line() {
 }
 
 void StreamSession::run_command(const TypedLine& typed) {
-  switch (typed.kind) {
-    case TypedLine::Kind::message: {
-      const std::string line = typed.text + "\n";
-      if (io_.progress != nullptr) {
-        io_.progress->sent(line.size());
-      }
-      send_data(wire::bytes_of(line));
-      view_->print(format_line(io_.self, typed.text, io_.colour));
-      return;
+  CommandHandlers on;
+  on.send = [this](wire::ByteView line) {
+    send_data(line);
+    return true;
+  };
+  on.quit = [this] {
+    end_ = SessionEnd::local_quit;
+    close_local(crypto::ContentType::quit);
+  };
+  on.who = [this] {
+    std::string text = fmt::format("you:  {}\npeer: {}\n", describe(io_.self), describe(peer_));
+    for (const auto& other : others_) {
+      text += fmt::format("room: {}\n", describe(other));
     }
-    case TypedLine::Kind::quit:
-      end_ = SessionEnd::local_quit;
-      close_local(crypto::ContentType::quit);
-      return;
-    case TypedLine::Kind::help:
-      view_->print(command_help());
-      return;
-    case TypedLine::Kind::who: {
-      std::string text = fmt::format("you:  {}\npeer: {}\n", describe(io_.self), describe(peer_));
-      for (const auto& other : others_) {
-        text += fmt::format("room: {}\n", describe(other));
-      }
-      view_->print(text);
-      return;
-    }
-    case TypedLine::Kind::fingerprint:
-      view_->print(fmt::format("your fingerprint: {}\n{}'s fingerprint: {}\n",
-                               crypto::fingerprint_of_hash(io_.self.key_hash),
-                               printable(peer_.name), crypto::fingerprint_of_hash(peer_.key_hash)));
-      return;
-    case TypedLine::Kind::unknown:
-      view_->print(unknown_command_hint(typed.text));
-      return;
-  }
+    return text;
+  };
+  on.fingerprints = [this] {
+    return fmt::format("your fingerprint: {}\n{}'s fingerprint: {}\n",
+                       crypto::fingerprint_of_hash(io_.self.key_hash), printable(peer_.name),
+                       crypto::fingerprint_of_hash(peer_.key_hash));
+  };
+  on.show = [this](std::string_view text) { view_->print(text); };
+  run_typed_line(typed, Typist{io_.self, io_.colour, io_.progress}, on);
 }
 
 void StreamSession::on_room_event(const wire::RoomEvent& event) {

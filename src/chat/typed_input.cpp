@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "chat/terminal_view.hpp"
 #include "util/text.hpp"
 #include "wire/frame.hpp"
 
@@ -50,6 +51,36 @@ std::string_view command_help() {
 
 std::string unknown_command_hint(std::string_view command) {
   return fmt::format("unknown command {}; /help lists them\n", printable(command));
+}
+
+void run_typed_line(const TypedLine& line, const Typist& typist, const CommandHandlers& on) {
+  switch (line.kind) {
+    case TypedLine::Kind::message: {
+      const std::string text = line.text + "\n";
+      if (on.send(wire::bytes_of(text))) {
+        if (typist.progress != nullptr) {
+          typist.progress->sent(text.size());
+        }
+        on.show(format_line(typist.self, line.text, typist.colour));
+      }
+      return;
+    }
+    case TypedLine::Kind::quit:
+      on.quit();
+      return;
+    case TypedLine::Kind::help:
+      on.show(command_help());
+      return;
+    case TypedLine::Kind::who:
+      on.show(on.who());
+      return;
+    case TypedLine::Kind::fingerprint:
+      on.show(on.fingerprints());
+      return;
+    case TypedLine::Kind::unknown:
+      on.show(unknown_command_hint(line.text));
+      return;
+  }
 }
 
 bool TypedInput::feed(wire::ByteView typed, const Send& send) {

@@ -8,7 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "util/progress.hpp"
 #include "wire/bytes.hpp"
+#include "wire/room_messages.hpp"
 
 namespace cryptochat::chat {
 
@@ -36,6 +38,27 @@ TypedLine interpret_line(std::string_view line);
 std::string_view command_help();
 // The answer to an unknown command (TypedLine::text), a line safe to print.
 std::string unknown_command_hint(std::string_view command);
+
+// What differs between the chats that take typed lines (the one-to-one session and a room's
+// operator); run_typed_line does the rest, so both answer the same commands the same way.
+struct CommandHandlers {
+  // Sends a message line (with its newline); false when it was not sent (and said why).
+  std::function<bool(wire::ByteView line)> send;
+  std::function<void()> quit;
+  std::function<std::string()> who;                 // the /who answer, lines ending in '\n'
+  std::function<std::string()> fingerprints;        // the /fingerprint answer
+  std::function<void(std::string_view text)> show;  // output, above the line being typed
+};
+
+// Who is typing: their own lines are shown as everyone else's are, and counted by --progress.
+struct Typist {
+  const wire::Participant& self;
+  bool colour = false;
+  ProgressMeter* progress = nullptr;
+};
+
+// Carries out one interpreted line.
+void run_typed_line(const TypedLine& line, const Typist& typist, const CommandHandlers& on);
 
 class TypedInput {
  public:

@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "chat/typed_input.hpp"
+#include "util/progress.hpp"
 #include "wire/frame.hpp"
 
 using namespace cryptochat;
@@ -177,4 +179,60 @@ TEST_CASE("a quit word after a long unfinished line is part of that line") {
   CHECK(sent.messages.size() == 1);
   CHECK_FALSE(input.feed(as_bytes("sair\n"), sent.send()));
   CHECK(sent.messages.size() == 2);
+}
+
+TEST_CASE("run_typed_line: messages are sent, echoed and counted; commands answer through show") {
+  wire::Participant self;
+  self.name = "ann";
+  self.key_hash.fill(0x11);
+  std::vector<std::string> sent;
+  std::vector<std::string> shown;
+  bool quit = false;
+  bool accept = true;
+  chat::CommandHandlers on;
+  on.send = [&](wire::ByteView line) {
+    if (accept) {
+      sent.emplace_back(line.begin(), line.end());
+    }
+    return accept;
+  };
+  on.quit = [&] { quit = true; };
+  on.who = [] { return std::string("who-answer\n"); };
+  on.fingerprints = [] { return std::string("fingerprint-answer\n"); };
+  on.show = [&](std::string_view text) { shown.emplace_back(text); };
+  std::vector<std::string> progress_out;
+  ProgressMeter::Clock::time_point now{};
+  ProgressMeter meter(ProgressMeter::Settings{
+      false, std::nullopt, [&now] { return now; },
+      [&progress_out](std::string_view t) { progress_out.emplace_back(t); }});
+  const chat::Typist typist{self, false, &meter};
+
+  chat::run_typed_line(chat::interpret_line("hello"), typist, on);
+  REQUIRE(sent == std::vector<std::string>{"hello\n"});
+  REQUIRE(shown.size() == 1);
+  CHECK(shown[0].find("ann: hello\n") != std::string::npos);  // own line, as others' look
+
+  accept = false;  // e.g. a room with nobody in it: not sent, not echoed, not counted
+  chat::run_typed_line(chat::interpret_line("lost"), typist, on);
+  CHECK(sent.size() == 1);
+  CHECK(shown.size() == 1);
+
+  chat::run_typed_line(chat::interpret_line("/who"), typist, on);
+  chat::run_typed_line(chat::interpret_line("/fingerprint"), typist, on);
+  chat::run_typed_line(chat::interpret_line("/help"), typist, on);
+  chat::run_typed_line(chat::interpret_line("/nope"), typist, on);
+  REQUIRE(shown.size() == 5);
+  CHECK(shown[1] == "who-answer\n");
+  CHECK(shown[2] == "fingerprint-answer\n");
+  CHECK(shown[3] == chat::command_help());
+  CHECK(shown[4] == chat::unknown_command_hint("/nope"));
+  CHECK_FALSE(quit);
+  chat::run_typed_line(chat::interpret_line("sair"), typist, on);
+  CHECK(quit);
+  CHECK(sent.size() == 1);  // commands are never sent
+
+  now += std::chrono::seconds(10);
+  meter.finish();
+  REQUIRE_FALSE(progress_out.empty());
+  CHECK(progress_out.back().find("sent 6 bytes") != std::string::npos);  // "hello\n" only
 }
