@@ -5,12 +5,10 @@
 
 #include <fmt/format.h>
 #include <cstdlib>
-#include <vector>
 
 #include "cli/non_empty.hpp"
 #include "cli/passphrase.hpp"
 #include "crypto/key_file.hpp"
-#include "crypto/rsa_op_pool.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/paths.hpp"
@@ -79,29 +77,10 @@ crypto::PrivateKey load_identity(const IdentityOptions& opts, const Console& con
 }
 
 std::optional<crypto::PrivateKey> start_loading_identity(const IdentityOptions& opts) {
-  const std::string path = opts.key_path.empty() ? default_identity_path() : opts.key_path;
-  std::optional<std::vector<std::uint8_t>> spki;
-  try {
-    if (!path_exists(path)) {
-      return std::nullopt;
-    }
-    FileContents file = read_file(path, crypto::kMaxKeyFileBytes, "key file");
-    const Secret contents(std::move(file.bytes));
-    if ((file.mode & 077) != 0) {
-      return std::nullopt;  // refused by load_identity before anything is sent
-    }
-    spki = crypto::public_half_of_private_key(contents.view());
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-  if (!spki) {
-    return std::nullopt;
-  }
-  return crypto::PrivateKey::deferred(std::move(*spki), [path] {
-    auto key = crypto::load_private_key_file(path, {});  // unencrypted: no passphrase asked
-    key.op_pool().prepare();
-    return key;
-  });
+  // A missing default key is made by load_identity; a too-open file is refused there, before
+  // anything is sent.
+  return crypto::start_loading_private_key_file(opts.key_path.empty() ? default_identity_path()
+                                                                      : opts.key_path);
 }
 
 std::string display_name(const IdentityOptions& opts) {

@@ -24,10 +24,8 @@ void add_identity_options(CLI::App& cmd, IdentityOptions& opts);
 // Loads the identity; where the default key does not exist yet, makes one and says so.
 crypto::PrivateKey load_identity(const IdentityOptions& opts, const Console& console);
 
-// For an existing, unencrypted key file readable by its owner only: the key, its public half
-// read at once and the rest (Botan's set-up and the decryption object) made on another thread
-// (crypto::PrivateKey::deferred). nullopt for anything else: load_identity handles (and
-// reports) it.
+// crypto::start_loading_private_key_file for the identity key: nullopt when load_identity must
+// handle (and report) it.
 std::optional<crypto::PrivateKey> start_loading_identity(const IdentityOptions& opts);
 
 // The name shown to peers: --name, else the login name.

@@ -11,6 +11,7 @@
 
 #include "crypto/asn1_compat.hpp"
 #include "crypto/key_encryption_cost.hpp"
+#include "crypto/rsa_op_pool.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -256,6 +257,28 @@ PrivateKey load_private_key_file(const std::string& path, const PassphraseProvid
   const Secret contents(std::move(file.bytes));
   check_private_mode(path, file.mode);
   return parse_private_key(contents.view(), path, passphrase);
+}
+
+std::optional<PrivateKey> start_loading_private_key_file(const std::string& path) {
+  auto contents = std::make_shared<Secret>();
+  std::optional<std::vector<std::uint8_t>> spki;
+  try {
+    FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
+    *contents = Secret(std::move(file.bytes));
+    check_private_mode(path, file.mode);
+    spki = public_half_of_private_key(contents->view());
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  if (!spki) {
+    return std::nullopt;
+  }
+  return PrivateKey::deferred(std::move(*spki), [contents, path] {
+    const Secret bytes = std::move(*contents);  // wiped once the key is made
+    PrivateKey key = parse_private_key(bytes.view(), path, {});
+    key.op_pool().prepare();
+    return key;
+  });
 }
 
 PublicKey load_public_key_file(const std::string& path) {

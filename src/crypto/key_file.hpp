@@ -28,6 +28,12 @@ PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
 PublicKey parse_public_key(std::string_view bytes, const std::string& origin);
 
 PrivateKey load_private_key_file(const std::string& path, const PassphraseProvider& passphrase);
+
+// For an unencrypted private key file readable by its owner only: the key, its public half read
+// at once and the rest (Botan's set-up and the decryption object) made from the same bytes on
+// another thread (PrivateKey::deferred). nullopt for anything else (missing, too open,
+// encrypted, not a key): load_private_key_file decides on it and reports what is wrong.
+std::optional<PrivateKey> start_loading_private_key_file(const std::string& path);
 PublicKey load_public_key_file(const std::string& path);
 
 // The public half of whatever key the file holds, private or public.

@@ -205,3 +205,19 @@ TEST_CASE("a deferred key gives its public half at once and the rest when it is 
   CHECK_THROWS_WITH_AS(static_cast<void>(other.bits()), doctest::Contains("does not match"),
                        KeyError);
 }
+
+TEST_CASE("a key file is loaded in the background only when nothing has to be decided first") {
+  const test::TempDir dir;
+  const auto path = dir.file("identity");
+  CHECK_FALSE(crypto::start_loading_private_key_file(path).has_value());  // missing
+  write_file_atomic(path, test::data_file("rsa2048_pkcs8.pem"), 0644, false);
+  CHECK_FALSE(crypto::start_loading_private_key_file(path).has_value());  // too open
+  ::chmod(path.c_str(), 0600);
+  const auto key = crypto::start_loading_private_key_file(path);
+  REQUIRE(key.has_value());
+  CHECK(key->fingerprint() == kExpected);
+  CHECK(key->bits() == 2048);
+  const auto encrypted = dir.file("encrypted");
+  write_file_atomic(encrypted, test::data_file("rsa2048_encrypted.pem"), 0600, false);
+  CHECK_FALSE(crypto::start_loading_private_key_file(encrypted).has_value());
+}
