@@ -25,7 +25,24 @@ class RsaOpPool {
   // Runs use(op) with an operation object no other thread is using.
   template <typename Use>
   auto with_decryptor(Use use) {
-    return with(decryptors_, use, [this] { return make_decryptor(); });
+    std::unique_ptr<Botan::PK_Decryptor_EME> op;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [this] { return !kept_.empty() || being_made_ == 0; });
+      if (!kept_.empty()) {
+        op = std::move(kept_.back());
+        kept_.pop_back();
+      }
+    }
+    if (!op) {
+      op = make_decryptor();
+    }
+    auto result = use(*op);  // an exception discards the object
+    const std::lock_guard lock(mutex_);
+    if (kept_.size() < kMaxKept) {
+      kept_.push_back(std::move(op));
+    }
+    return result;
   }
 
   // Makes one object now (run it on another thread while the network is awaited), so the first
@@ -42,63 +59,14 @@ class RsaOpPool {
   // More than the worker threads that use one key at once is never needed.
   static constexpr std::size_t kMaxKept = 8;
 
-  template <typename Op>
-  struct Kept {
-    std::vector<std::unique_ptr<Op>> ops;
-    int being_made = 0;  // by prepare(), for whoever asks first
-  };
-
   static Botan::RandomNumberGenerator& rng();  // for blinding only: the system RNG
   [[nodiscard]] std::unique_ptr<Botan::PK_Decryptor_EME> make_decryptor() const;
-
-  template <typename Op, typename Make>
-  void prepare_one(Kept<Op>& kept, Make make) noexcept {
-    {
-      const std::lock_guard lock(mutex_);
-      ++kept.being_made;
-    }
-    std::unique_ptr<Op> op;
-    try {
-      op = make();
-    } catch (const std::exception&) {
-      // Reported when the operation is used.
-    }
-    {
-      const std::lock_guard lock(mutex_);
-      --kept.being_made;
-      if (op) {
-        kept.ops.push_back(std::move(op));
-      }
-    }
-    ready_.notify_all();
-  }
-
-  template <typename Op, typename Use, typename Make>
-  auto with(Kept<Op>& kept, Use& use, Make make) {
-    std::unique_ptr<Op> op;
-    {
-      std::unique_lock lock(mutex_);
-      ready_.wait(lock, [&kept] { return !kept.ops.empty() || kept.being_made == 0; });
-      if (!kept.ops.empty()) {
-        op = std::move(kept.ops.back());
-        kept.ops.pop_back();
-      }
-    }
-    if (!op) {
-      op = make();
-    }
-    auto result = use(*op);  // an exception discards the object
-    const std::lock_guard lock(mutex_);
-    if (kept.ops.size() < kMaxKept) {
-      kept.ops.push_back(std::move(op));
-    }
-    return result;
-  }
 
   const Botan::RSA_PrivateKey& key_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  Kept<Botan::PK_Decryptor_EME> decryptors_;
+  std::vector<std::unique_ptr<Botan::PK_Decryptor_EME>> kept_;
+  int being_made_ = 0;  // by prepare(), for whoever asks first
 };
 
 }  // namespace cryptochat::crypto

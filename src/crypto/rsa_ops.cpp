@@ -19,7 +19,24 @@ std::unique_ptr<Botan::PK_Decryptor_EME> RsaOpPool::make_decryptor() const {
 }
 
 void RsaOpPool::prepare() noexcept {
-  prepare_one(decryptors_, [this] { return make_decryptor(); });
+  {
+    const std::lock_guard lock(mutex_);
+    ++being_made_;
+  }
+  std::unique_ptr<Botan::PK_Decryptor_EME> op;
+  try {
+    op = make_decryptor();
+  } catch (const std::exception&) {
+    // Reported when the operation is used.
+  }
+  {
+    const std::lock_guard lock(mutex_);
+    --being_made_;
+    if (op) {
+      kept_.push_back(std::move(op));
+    }
+  }
+  ready_.notify_all();
 }
 
 void RsaOpPool::warm_up() noexcept {
