@@ -172,14 +172,14 @@ TEST_CASE("other ssh key types are named, with how to make an RSA key") {
                          KeyError);
   }
   CHECK_THROWS_WITH_AS(crypto::parse_public_key(test::data_file("ssh_ed25519.pub"), "k.pub"),
-                       doctest::Contains("k.pub is an ssh-ed25519 key;"), KeyError);
+                       doctest::Contains("k.pub: this is an ssh-ed25519 key;"), KeyError);
   CHECK_THROWS_WITH_AS(crypto::parse_public_key(test::data_file("ssh_ecdsa.pub"), "k.pub"),
-                       doctest::Contains("k.pub is an ecdsa-sha2-nistp256 key;"), KeyError);
+                       doctest::Contains("k.pub: this is an ecdsa-sha2-nistp256 key;"), KeyError);
   // The private key says so too, and no passphrase is asked for it.
   int asked = 0;
   CHECK_THROWS_WITH_AS(
       crypto::parse_private_key(test::data_file("ssh_ed25519"), "id_ed25519", fixed("x", &asked)),
-      doctest::Contains("id_ed25519 is an ssh-ed25519 key;"), KeyError);
+      doctest::Contains("id_ed25519: this is an ssh-ed25519 key;"), KeyError);
   CHECK(asked == 0);
 }
 
