@@ -68,15 +68,16 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) {
 [[noreturn]] void not_rsa(const std::string& origin, std::string_view type) {
   if (type.ends_with("-cert-v01@openssh.com")) {
     throw KeyError(fmt::format(
-        "{} is an OpenSSH certificate; give cryptochat the RSA key itself (id_rsa.pub)", origin));
+        "{}: this is an OpenSSH certificate; give cryptochat the RSA key itself (id_rsa.pub)",
+        origin));
   }
   // The type comes from the file: named only when it is a plausible type name.
   const std::string name = is_ssh_key_type(type) ? fmt::format("an {} key", type)
                                                  : std::string("a key of an unknown type");
-  throw KeyError(
-      fmt::format("{} is {}; cryptochat uses RSA keys: make one with 'ssh-keygen -t rsa -b 3072' "
-                  "or 'cryptochat keygen'",
-                  origin, name));
+  throw KeyError(fmt::format(
+      "{}: this is {}; cryptochat uses RSA keys: make one with 'ssh-keygen -t rsa -b 3072' "
+      "or 'cryptochat keygen'",
+      origin, name));
 }
 
 // Reads the fields of the ssh wire encoding (RFC 4251, 5) from bytes it does not own; every
