@@ -120,7 +120,7 @@ class SshReader {
     if (data.size() > 1 && data[0] == 0 && (data[1] & 0x80U) == 0) {
       bad(fmt::format("its {} has a needless leading zero", field));
     }
-    return Botan::BigInt(data.data(), data.size());
+    return {data.data(), data.size()};
   }
 
   [[nodiscard]] std::span<const std::uint8_t> rest() const { return rest_; }
@@ -331,7 +331,7 @@ std::unique_ptr<Botan::RSA_PrivateKey> decode_openssh_private_key(
 
   const Cipher* cipher = nullptr;
   if (cipher_name != "none") {
-    const auto found = std::ranges::find(kCiphers, cipher_name, &Cipher::name);
+    const auto* const found = std::ranges::find(kCiphers, cipher_name, &Cipher::name);
     if (found == kCiphers.end()) {
       const bool printable = is_ssh_key_type(std::string("ssh-") + std::string(cipher_name));
       throw KeyError(fmt::format(
