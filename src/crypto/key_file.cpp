@@ -179,42 +179,52 @@ std::optional<std::vector<std::uint8_t>> public_half_of_private_key(std::string_
   const Botan::OID rsa_encryption({1, 2, 840, 113549, 1, 1, 1});
   try {
     const std::string label = pem_label(bytes);
-    if (bytes.size() > kMaxKeyFileBytes || (label != "PRIVATE KEY" && label != "RSA PRIVATE KEY") ||
-        bytes.find("Proc-Type:") != std::string_view::npos) {
-      return std::nullopt;
-    }
-    Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                    bytes.size());
-    std::string found;
-    Botan::secure_vector<std::uint8_t> rsa_der = Botan::PEM_Code::decode(source, found);
-    if (label == "PRIVATE KEY") {  // PKCS#8 PrivateKeyInfo around an RSAPrivateKey
+    Botan::BigInt n;
+    Botan::BigInt e;
+    if (label == kOpensshPrivateLabel) {
+      auto numbers = openssh_unencrypted_public_key(bytes);
+      if (!numbers) {
+        return std::nullopt;
+      }
+      n = std::move(numbers->n);
+      e = std::move(numbers->e);
+    } else {
+      if (bytes.size() > kMaxKeyFileBytes ||
+          (label != "PRIVATE KEY" && label != "RSA PRIVATE KEY") ||
+          bytes.find("Proc-Type:") != std::string_view::npos) {
+        return std::nullopt;
+      }
+      Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                      bytes.size());
+      std::string found;
+      Botan::secure_vector<std::uint8_t> rsa_der = Botan::PEM_Code::decode(source, found);
+      if (label == "PRIVATE KEY") {  // PKCS#8 PrivateKeyInfo around an RSAPrivateKey
+        std::size_t version = 0;
+        Botan::AlgorithmIdentifier algorithm;
+        Botan::secure_vector<std::uint8_t> inner;
+        Botan::BER_Decoder(rsa_der)
+            .start_cons(asn1::kSequence)
+            .decode(version)
+            .decode(algorithm)
+            .decode(inner, asn1::kOctetString)
+            .discard_remaining()
+            .end_cons();
+        if (version != 0 || asn1::oid_of(algorithm) != rsa_encryption) {
+          return std::nullopt;
+        }
+        rsa_der = std::move(inner);
+      }
       std::size_t version = 0;
-      Botan::AlgorithmIdentifier algorithm;
-      Botan::secure_vector<std::uint8_t> inner;
       Botan::BER_Decoder(rsa_der)
           .start_cons(asn1::kSequence)
           .decode(version)
-          .decode(algorithm)
-          .decode(inner, asn1::kOctetString)
+          .decode(n)
+          .decode(e)
           .discard_remaining()
           .end_cons();
-      if (version != 0 || asn1::oid_of(algorithm) != rsa_encryption) {
+      if (version != 0 || n.bits() < kMinRsaBits || n.bits() > kMaxRsaBits || e < 3) {
         return std::nullopt;
       }
-      rsa_der = std::move(inner);
-    }
-    std::size_t version = 0;
-    Botan::BigInt n;
-    Botan::BigInt e;
-    Botan::BER_Decoder(rsa_der)
-        .start_cons(asn1::kSequence)
-        .decode(version)
-        .decode(n)
-        .decode(e)
-        .discard_remaining()
-        .end_cons();
-    if (version != 0 || n.bits() < kMinRsaBits || n.bits() > kMaxRsaBits || e < 3) {
-      return std::nullopt;
     }
     // SubjectPublicKeyInfo as Botan's subject_public_key() writes it (RFC 3279, 2.3.1).
     const std::vector<std::uint8_t> rsa_public = Botan::DER_Encoder()

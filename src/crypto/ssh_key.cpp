@@ -294,12 +294,23 @@ PublicKey parse_ssh_public_key(std::string_view line, const std::string& origin)
   return PublicKey(std::make_shared<const Botan::RSA_PublicKey>(key.n, key.e));
 }
 
-std::unique_ptr<Botan::RSA_PrivateKey> decode_openssh_private_key(
-    std::string_view text, const std::string& origin, const PassphraseProvider& passphrase) {
+namespace {
+
+// The outer fields of an openssh-key-v1 file: views into the decoded bytes.
+struct Container {
+  std::string_view cipher_name;
+  std::string_view kdf_name;
+  std::span<const std::uint8_t> kdf_options;
+  std::span<const std::uint8_t> public_blob;
+  std::span<const std::uint8_t> section;
+};
+
+// Decodes the PEM text into file and reads its outer fields.
+Container read_container(std::string_view text, const std::string& origin,
+                         Botan::secure_vector<std::uint8_t>& file) {
   if (text.size() > kMaxKeyFileBytes) {
     throw KeyError(fmt::format("{}: larger than any key file ({} bytes)", origin, text.size()));
   }
-  Botan::secure_vector<std::uint8_t> file;
   try {
     Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(text.data()),
                                     text.size());
@@ -315,16 +326,47 @@ std::unique_ptr<Botan::RSA_PrivateKey> decode_openssh_private_key(
   if (as_text(reader.bytes(kMagic.size(), "header")) != kMagic) {
     reader.bad("it does not start with \"openssh-key-v1\"");
   }
-  const std::string_view cipher_name = as_text(reader.string(kMaxTypeBytes, "cipher name"));
-  const std::string_view kdf_name = as_text(reader.string(kMaxTypeBytes, "KDF name"));
-  const auto kdf_options = reader.string(kMaxKdfOptionsBytes, "KDF options");
+  Container c;
+  c.cipher_name = as_text(reader.string(kMaxTypeBytes, "cipher name"));
+  c.kdf_name = as_text(reader.string(kMaxTypeBytes, "KDF name"));
+  c.kdf_options = reader.string(kMaxKdfOptionsBytes, "KDF options");
   const std::uint32_t keys = reader.u32("key count");
   if (keys != 1) {
     reader.bad(fmt::format("it holds {} keys where one is expected", keys));
   }
-  const auto public_blob = reader.string(kMaxPublicBlobBytes, "public key");
-  const auto section = reader.string(kMaxKeyFileBytes, "private key");
+  c.public_blob = reader.string(kMaxPublicBlobBytes, "public key");
+  c.section = reader.string(kMaxKeyFileBytes, "private key");
   reader.expect_end("private key");
+  return c;
+}
+
+}  // namespace
+
+std::optional<RsaPublicNumbers> openssh_unencrypted_public_key(std::string_view text) {
+  try {
+    Botan::secure_vector<std::uint8_t> file;
+    const std::string origin = "key";
+    const Container c = read_container(text, origin, file);
+    if (c.cipher_name != "none") {
+      return std::nullopt;
+    }
+    const RsaPublic key = read_public_blob(c.public_blob, origin, {});
+    return RsaPublicNumbers{key.n, key.e};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::unique_ptr<Botan::RSA_PrivateKey> decode_openssh_private_key(
+    std::string_view text, const std::string& origin, const PassphraseProvider& passphrase) {
+  Botan::secure_vector<std::uint8_t> file;
+  const Container container = read_container(text, origin, file);
+  const std::string_view cipher_name = container.cipher_name;
+  const std::string_view kdf_name = container.kdf_name;
+  const auto kdf_options = container.kdf_options;
+  const auto public_blob = container.public_blob;
+  const auto section = container.section;
+  SshReader reader(file, origin);  // for its error messages
 
   // Known to be an RSA key of an accepted size before any passphrase is asked or derived.
   const RsaPublic public_key = read_public_blob(public_blob, origin, {});

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,16 @@ PublicKey parse_ssh_public_key(std::string_view line, const std::string& origin)
 // also holds; the caller checks the size and their consistency (parse_private_key does).
 std::unique_ptr<Botan::RSA_PrivateKey> decode_openssh_private_key(
     std::string_view text, const std::string& origin, const PassphraseProvider& passphrase);
+
+struct RsaPublicNumbers {
+  Botan::BigInt n;
+  Botan::BigInt e;
+};
+
+// The RSA public key an unencrypted "openssh-key-v1" file holds next to its private key, read
+// without touching the private part; nullopt for anything else (encrypted, not RSA, not an
+// accepted size, malformed). decode_openssh_private_key checks that the two match.
+std::optional<RsaPublicNumbers> openssh_unencrypted_public_key(std::string_view text);
 
 // The ssh wire encoding of an RSA public key: string "ssh-rsa", mpint e, mpint n.
 std::vector<std::uint8_t> ssh_rsa_blob(const Botan::BigInt& n, const Botan::BigInt& e);

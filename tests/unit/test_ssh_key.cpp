@@ -283,3 +283,21 @@ TEST_CASE("the OpenSSH fingerprint hashes the ssh encoding, the protocol's the S
   REQUIRE(blob.size() == 4 + 7 + 4 + 3 + 4 + 257);
   CHECK(blob[4 + 7 + 4 + 3 + 4] == 0);
 }
+
+TEST_CASE("an unencrypted OpenSSH key's public half is read ahead, so it loads in the background") {
+  const std::string bytes = test::data_file("ssh_rsa2048");
+  const auto spki = crypto::public_half_of_private_key(bytes);
+  REQUIRE(spki.has_value());
+  CHECK(*spki == crypto::parse_private_key(bytes, "k", none()).spki_der());
+  for (const char* name : {"ssh_rsa2048_encrypted", "ssh_ed25519", "ssh_rsa2048.pub"}) {
+    CAPTURE(name);
+    CHECK_FALSE(crypto::public_half_of_private_key(test::data_file(name)).has_value());
+  }
+  const test::TempDir dir;
+  const auto path = dir.file("id_rsa");
+  write_file_atomic(path, bytes, 0600, false);
+  const auto key = crypto::start_loading_private_key_file(path);
+  REQUIRE(key.has_value());
+  CHECK(key->fingerprint() == kProtocolFp);
+  CHECK(key->bits() == 2048);
+}
