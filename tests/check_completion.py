@@ -116,6 +116,9 @@ def check_bash(script, options, tmp, preamble, label):
                   "file after --key="))
     cases.append((["cryptochat", "keygen", "--bits", ""], "key sizes"))
     cases.append((["cryptochat", "connect", "hub"], "known hosts"))
+    cases.append((["cryptochat", "known-hosts", ""], "known-hosts actions"))
+    cases.append((["cryptochat", "known-hosts", "remove", "hub"], "known-hosts remove HOST:PORT"))
+    cases.append((["cryptochat", "-v", "known-hosts", "list", "h"], "known-hosts list HOST:PORT"))
     cases.append((["cryptochat", "serve", "--port", ""], "nothing for a port"))
     results, stderr = bash_complete(script, [words for words, _ in cases], env, preamble)
     check(stderr.strip() == "", f"{label}: the script wrote to stderr: {stderr.strip()}")
@@ -145,6 +148,10 @@ def check_bash(script, options, tmp, preamble, label):
     check(got.get("known hosts") == ["hub.example.org:5000"],
           f"{label}: connect HOST:PORT: {got.get('known hosts')}")
     check(got.get("nothing for a port") == [], f"{label}: --port: {got.get('nothing for a port')}")
+    check(got.get("known-hosts actions") == ["list", "remove"],
+          f"{label}: known-hosts: {got.get('known-hosts actions')}")
+    for what in ("known-hosts remove HOST:PORT", "known-hosts list HOST:PORT"):
+        check(got.get(what) == ["hub.example.org:5000"], f"{label}: {what}: {got.get(what)}")
 
 
 def check_zsh(script, options, tmp):
@@ -181,7 +188,7 @@ def check_zsh(script, options, tmp):
         f.write(ZSH_CAPTURE)
 
     lines = ["cryptochat ", *(f"cryptochat {sub} --" for sub in SUBCOMMANDS),
-             "cryptochat keygen --bits "]
+             "cryptochat keygen --bits ", "cryptochat known-hosts "]
     file_lines = ["cryptochat connect --key ", "cryptochat serve --authorized-keys ",
                   "cryptochat --config "]
     lines += [line + os.path.join(tmp, "some-k") for line in file_lines]
@@ -200,6 +207,8 @@ def check_zsh(script, options, tmp):
         got = complete(f"cryptochat {sub} --")
         missing = set(options[sub]) - got
         check(not missing, f"zsh: `cryptochat {sub} --` does not offer {sorted(missing)}")
+    got = {w for w in complete("cryptochat known-hosts ") if not w.startswith("-")}
+    check(got == {"list", "remove"}, f"zsh: `cryptochat known-hosts ` offers {sorted(got)}")
     got = complete("cryptochat keygen --bits ")
     check(got == {"2048", "3072", "4096"}, f"zsh: --bits offers {sorted(got)}")
     for line in ("cryptochat connect --key ", "cryptochat serve --authorized-keys ",

@@ -4,7 +4,7 @@ import re
 import subprocess
 import sys
 
-SUBCOMMANDS = ["keygen", "serve", "connect"]
+SUBCOMMANDS = ["keygen", "serve", "connect", "known-hosts"]
 
 
 def long_options(binary, sub):

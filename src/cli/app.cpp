@@ -12,6 +12,7 @@
 #include "cli/config_file.hpp"
 #include "cli/connect.hpp"
 #include "cli/keygen.hpp"
+#include "cli/known_hosts.hpp"
 #include "cli/serve.hpp"
 #include "cli/version.hpp"
 #include "crypto/locked_memory.hpp"
@@ -55,6 +56,7 @@ int run(int argc, char** argv) {
   commands.push_back(add_keygen(app));
   commands.push_back(add_serve(app));
   commands.push_back(add_connect(app));
+  commands.push_back(add_known_hosts(app));
 
   try {
     app.parse(argc, argv);

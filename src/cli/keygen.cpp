@@ -10,6 +10,7 @@
 #include "cli/passphrase.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/keys.hpp"
+#include "crypto/ssh_key.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/paths.hpp"
@@ -24,6 +25,7 @@ struct KeygenOptions {
   bool force = false;
   std::string passphrase_file;
   bool show = false;
+  bool ssh = false;
   std::string show_path;
 };
 
@@ -42,6 +44,12 @@ void show(const KeygenOptions& opts) {
   const std::string path = opts.show_path.empty() ? default_identity_path() : opts.show_path;
   const PassphraseSource passphrase(opts.passphrase_file);
   const auto key = crypto::load_any_key_file(path, passphrase.provider());
+  if (opts.ssh) {
+    // The number `ssh-keygen -lf` prints for the same key (another encoding is hashed).
+    fmt::print("{} {} {} (RSA, OpenSSH form)\n", key.bits(), crypto::ssh_fingerprint(key.botan()),
+               path);
+    return;
+  }
   fmt::print("{} {} {} (RSA)\n", key.bits(), key.fingerprint(), path);
 }
 
@@ -90,10 +98,16 @@ Command add_keygen(CLI::App& app) {
       ->check(kNonEmpty);
   cmd->add_flag("--show", opts->show,
                 "Print the fingerprint of an existing private or public key instead");
+  cmd->add_flag("--ssh", opts->ssh,
+                "With --show: print the fingerprint ssh-keygen -l shows for the key, not "
+                "cryptochat's");
   cmd->add_option("path", opts->show_path, "With --show: the key file [default: the identity]")
       ->type_name("PATH");
 
   return when_parsed(cmd, opts, [](const KeygenOptions& options, const Console& console) {
+    if (options.ssh && !options.show) {
+      throw UsageError("--ssh is only taken with --show");
+    }
     if (options.show) {
       show(options);
       return;

@@ -1,5 +1,6 @@
-// Key fingerprints in the style of `ssh-keygen -l`: "SHA256:" followed by the unpadded base64
-// of SHA-256 over the DER SubjectPublicKeyInfo.
+// Key fingerprints of the protocol: "SHA256:" followed by the unpadded base64 of SHA-256 over
+// the DER SubjectPublicKeyInfo. They look like `ssh-keygen -l`'s but are not the same number:
+// ssh hashes its own encoding of the key (crypto::ssh_fingerprint in crypto/ssh_key.hpp).
 #pragma once
 
 #include <array>

@@ -12,6 +12,7 @@
 #include "crypto/asn1_compat.hpp"
 #include "crypto/key_encryption_cost.hpp"
 #include "crypto/rsa_op_pool.hpp"
+#include "crypto/ssh_key.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -37,9 +38,11 @@ std::unique_ptr<Botan::Private_Key> decode_traditional_rsa(std::string_view text
                                                            const std::string& origin) {
   if (text.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos) {
     throw KeyError(
-        fmt::format("{}: legacy encrypted PEM is not supported; convert it with "
+        fmt::format("{}: legacy encrypted PEM (Proc-Type: 4,ENCRYPTED, as 'ssh-keygen -m PEM' "
+                    "writes) is not supported; convert it in place with 'ssh-keygen -p -f {}' "
+                    "(OpenSSH format) or 'ssh-keygen -p -m PKCS8 -f {}', or with "
                     "'openssl pkcs8 -topk8 -in OLD -out NEW'",
-                    origin));
+                    origin, origin, origin));
   }
   Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
   std::string label;
@@ -74,6 +77,15 @@ bool rsa_values_consistent(const Botan::RSA_PrivateKey& key) {
          (key.get_e() * key.get_d2()) % q1 == 1;
 }
 
+PrivateKey checked_private_key(std::unique_ptr<Botan::RSA_PrivateKey> rsa,
+                               const std::string& origin) {
+  check_rsa_bits(rsa->key_length(), origin);
+  if (!rsa_values_consistent(*rsa)) {
+    throw KeyError(fmt::format("{}: the key is corrupt (its RSA values do not match)", origin));
+  }
+  return PrivateKey(std::move(rsa));
+}
+
 }  // namespace
 
 std::string pem_label(std::string_view text) {
@@ -95,6 +107,12 @@ PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
     throw KeyError(fmt::format("{}: larger than any key file ({} bytes)", origin, bytes.size()));
   }
   const std::string label = pem_label(bytes);
+  if ((label.empty() && looks_like_ssh_public_key(bytes)) || label == "SSH2 PUBLIC KEY") {
+    throw KeyError(fmt::format("{}: this is a public key; a private key is needed", origin));
+  }
+  if (label == kOpensshPrivateLabel) {
+    return checked_private_key(decode_openssh_private_key(bytes, origin, passphrase), origin);
+  }
   if (!label.empty() && label != "PRIVATE KEY" && label != "ENCRYPTED PRIVATE KEY" &&
       label != "RSA PRIVATE KEY") {
     if (label == "PUBLIC KEY") {
@@ -152,12 +170,7 @@ PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
     }
     throw KeyError(fmt::format("{}: not a valid private key file", origin));
   }
-  auto rsa = as_rsa(std::move(key), origin);
-  check_rsa_bits(rsa->key_length(), origin);
-  if (!rsa_values_consistent(*rsa)) {
-    throw KeyError(fmt::format("{}: the key is corrupt (its RSA values do not match)", origin));
-  }
-  return PrivateKey(std::move(rsa));
+  return checked_private_key(as_rsa(std::move(key), origin), origin);
 }
 
 std::optional<std::vector<std::uint8_t>> public_half_of_private_key(std::string_view bytes) {
@@ -166,42 +179,52 @@ std::optional<std::vector<std::uint8_t>> public_half_of_private_key(std::string_
   const Botan::OID rsa_encryption({1, 2, 840, 113549, 1, 1, 1});
   try {
     const std::string label = pem_label(bytes);
-    if (bytes.size() > kMaxKeyFileBytes || (label != "PRIVATE KEY" && label != "RSA PRIVATE KEY") ||
-        bytes.find("Proc-Type:") != std::string_view::npos) {
-      return std::nullopt;
-    }
-    Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                    bytes.size());
-    std::string found;
-    Botan::secure_vector<std::uint8_t> rsa_der = Botan::PEM_Code::decode(source, found);
-    if (label == "PRIVATE KEY") {  // PKCS#8 PrivateKeyInfo around an RSAPrivateKey
+    Botan::BigInt n;
+    Botan::BigInt e;
+    if (label == kOpensshPrivateLabel) {
+      auto numbers = openssh_unencrypted_public_key(bytes);
+      if (!numbers) {
+        return std::nullopt;
+      }
+      n = std::move(numbers->n);
+      e = std::move(numbers->e);
+    } else {
+      if (bytes.size() > kMaxKeyFileBytes ||
+          (label != "PRIVATE KEY" && label != "RSA PRIVATE KEY") ||
+          bytes.find("Proc-Type:") != std::string_view::npos) {
+        return std::nullopt;
+      }
+      Botan::DataSource_Memory source(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                      bytes.size());
+      std::string found;
+      Botan::secure_vector<std::uint8_t> rsa_der = Botan::PEM_Code::decode(source, found);
+      if (label == "PRIVATE KEY") {  // PKCS#8 PrivateKeyInfo around an RSAPrivateKey
+        std::size_t version = 0;
+        Botan::AlgorithmIdentifier algorithm;
+        Botan::secure_vector<std::uint8_t> inner;
+        Botan::BER_Decoder(rsa_der)
+            .start_cons(asn1::kSequence)
+            .decode(version)
+            .decode(algorithm)
+            .decode(inner, asn1::kOctetString)
+            .discard_remaining()
+            .end_cons();
+        if (version != 0 || asn1::oid_of(algorithm) != rsa_encryption) {
+          return std::nullopt;
+        }
+        rsa_der = std::move(inner);
+      }
       std::size_t version = 0;
-      Botan::AlgorithmIdentifier algorithm;
-      Botan::secure_vector<std::uint8_t> inner;
       Botan::BER_Decoder(rsa_der)
           .start_cons(asn1::kSequence)
           .decode(version)
-          .decode(algorithm)
-          .decode(inner, asn1::kOctetString)
+          .decode(n)
+          .decode(e)
           .discard_remaining()
           .end_cons();
-      if (version != 0 || asn1::oid_of(algorithm) != rsa_encryption) {
+      if (version != 0 || n.bits() < kMinRsaBits || n.bits() > kMaxRsaBits || e < 3) {
         return std::nullopt;
       }
-      rsa_der = std::move(inner);
-    }
-    std::size_t version = 0;
-    Botan::BigInt n;
-    Botan::BigInt e;
-    Botan::BER_Decoder(rsa_der)
-        .start_cons(asn1::kSequence)
-        .decode(version)
-        .decode(n)
-        .decode(e)
-        .discard_remaining()
-        .end_cons();
-    if (version != 0 || n.bits() < kMinRsaBits || n.bits() > kMaxRsaBits || e < 3) {
-      return std::nullopt;
     }
     // SubjectPublicKeyInfo as Botan's subject_public_key() writes it (RFC 3279, 2.3.1).
     const std::vector<std::uint8_t> rsa_public = Botan::DER_Encoder()
@@ -226,8 +249,16 @@ PublicKey parse_public_key(std::string_view bytes, const std::string& origin) {
   if (bytes.size() > kMaxKeyFileBytes) {
     throw KeyError(fmt::format("{}: larger than any key file ({} bytes)", origin, bytes.size()));
   }
-  std::vector<std::uint8_t> der;
   const std::string label = pem_label(bytes);
+  if (label.empty() && looks_like_ssh_public_key(bytes)) {
+    return parse_ssh_public_key(bytes, origin);
+  }
+  if (label == "SSH2 PUBLIC KEY") {
+    throw KeyError(
+        fmt::format("{}: an RFC 4716 (SSH2) public key; convert it with 'ssh-keygen -i -f {}'",
+                    origin, origin));
+  }
+  std::vector<std::uint8_t> der;
   try {
     if (label.empty()) {
       der.assign(bytes.begin(), bytes.end());
@@ -289,7 +320,10 @@ PublicKey load_public_key_file(const std::string& path) {
 PublicKey load_any_key_file(const std::string& path, const PassphraseProvider& passphrase) {
   FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
   const std::string label = pem_label(file.bytes);
-  if (label == "PUBLIC KEY") {
+  // A public key file is read whatever its mode (an id_rsa.pub is 0644): only what holds a
+  // private key is held to the private-key rule.
+  if (label == "PUBLIC KEY" || label == "SSH2 PUBLIC KEY" ||
+      (label.empty() && looks_like_ssh_public_key(file.bytes))) {
     return parse_public_key(file.bytes, path);
   }
   if (label.empty()) {

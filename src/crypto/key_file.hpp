@@ -20,11 +20,12 @@ inline constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 // had. Only called when the key really is encrypted.
 using PassphraseProvider = std::function<std::optional<Secret>(const std::string& origin)>;
 
-// PKCS#8 PEM (plain or encrypted), traditional "RSA PRIVATE KEY" PEM, or PKCS#8 DER.
+// PKCS#8 PEM (plain or encrypted), traditional "RSA PRIVATE KEY" PEM, PKCS#8 DER, or an
+// OpenSSH "OPENSSH PRIVATE KEY" (plain or encrypted: crypto/ssh_key.hpp).
 PrivateKey parse_private_key(std::string_view bytes, const std::string& origin,
                              const PassphraseProvider& passphrase);
 
-// SubjectPublicKeyInfo PEM or DER.
+// SubjectPublicKeyInfo PEM or DER, or one OpenSSH "ssh-rsa AAAA... comment" line.
 PublicKey parse_public_key(std::string_view bytes, const std::string& origin);
 
 PrivateKey load_private_key_file(const std::string& path, const PassphraseProvider& passphrase);

@@ -4,6 +4,7 @@
 
 #include "crypto/fingerprint.hpp"
 #include "crypto/key_file.hpp"
+#include "crypto/ssh_key.hpp"
 #include "trust/lines.hpp"
 #include "trust/trust_error.hpp"
 #include "util/file.hpp"
@@ -71,6 +72,29 @@ std::string read_pem_block(detail::LineReader& reader, const detail::Line& begin
   }
 }
 
+// The fingerprint of the key in an OpenSSH "ssh-rsa AAAA... comment" line.
+std::string read_ssh_line(std::string_view line, std::size_t number, const std::string& origin) {
+  const std::string where = fmt::format("{}:{}", origin, number);
+  try {
+    return crypto::parse_ssh_public_key(line, where).fingerprint();
+  } catch (const Error& e) {
+    throw TrustError(e.what());  // already "<origin>:<line>: why"
+  } catch (const std::exception&) {
+    throw TrustError(fmt::format("{}: not a valid public key", where));
+  }
+}
+
+// True when a later field of the line is an ssh key type: an authorized_keys line of ssh with
+// options (from=, command=, ...) before the key.
+bool has_ssh_options(std::string_view rest) {
+  for (int field = 0; field < 64 && !rest.empty(); ++field) {
+    if (crypto::is_ssh_key_type(detail::take_field(rest))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 AuthorizedKeys parse_authorized_keys(std::string_view text, const std::string& origin) {
@@ -83,9 +107,11 @@ AuthorizedKeys parse_authorized_keys(std::string_view text, const std::string& o
   detail::LineReader reader(text);
   while (const auto line = reader.next()) {
     std::string_view rest = detail::trim(line->text);
-    if (line->text.size() > detail::kMaxLineBytes) {
-      bad_line(origin, line->number,
-               fmt::format("the line is longer than {} bytes", detail::kMaxLineBytes));
+    // An 8192-bit key's ssh-rsa line is about 1400 bytes before its comment.
+    const std::size_t max_line =
+        crypto::looks_like_ssh_public_key(rest) ? kMaxSshLineBytes : detail::kMaxLineBytes;
+    if (line->text.size() > max_line) {
+      bad_line(origin, line->number, fmt::format("the line is longer than {} bytes", max_line));
     }
     if (detail::is_ignorable(rest)) {
       continue;
@@ -100,13 +126,24 @@ AuthorizedKeys parse_authorized_keys(std::string_view text, const std::string& o
     if (rest.starts_with(kPemDashes)) {
       bad_line(origin, line->number, wrong_block(rest));
     }
+    if (crypto::looks_like_ssh_public_key(rest)) {
+      keys.fingerprints_.insert(read_ssh_line(rest, line->number, origin));
+      continue;
+    }
     const std::string_view fingerprint = detail::take_field(rest);
+    if (!crypto::looks_like_fingerprint(fingerprint) && has_ssh_options(rest)) {
+      // Read as a plain key, a line ssh restricts (from=, command=, no-pty, ...) would admit
+      // its key unrestricted; cryptochat applies no options, so the line is refused.
+      bad_line(origin, line->number,
+               "the key has ssh options before it (from=, command=, ...), which cryptochat "
+               "cannot apply; give the key without them if it may connect unrestricted");
+    }
     if (!crypto::looks_like_fingerprint(fingerprint)) {
       bad_line(origin, line->number,
                fingerprint.starts_with("SHA256:")
                    ? "malformed fingerprint (SHA256: and 43 base64 characters are expected)"
-                   : "expected a SHA256: fingerprint, a -----BEGIN PUBLIC KEY----- block or a "
-                     "# comment");
+                   : "expected a SHA256: fingerprint, an ssh-rsa key line, a -----BEGIN PUBLIC "
+                     "KEY----- block or a # comment");
     }
     // Whatever follows the fingerprint is a free comment (a name, say).
     keys.fingerprints_.emplace(fingerprint);

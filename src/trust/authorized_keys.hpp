@@ -3,6 +3,9 @@
 //   - PEM "-----BEGIN PUBLIC KEY-----" blocks (SubjectPublicKeyInfo, as `openssl pkey -pubout`
 //     writes them);
 //   - lines with a "SHA256:..." fingerprint, optionally followed by whitespace and a comment;
+//   - OpenSSH public key lines, "ssh-rsa AAAA... comment" (an id_rsa.pub); lines with ssh's
+//     options before the key (from=, command=, ...) are refused, since cryptochat cannot apply
+//     them and must not admit such a key unrestricted;
 //   - '#' comment lines and blank lines.
 #pragma once
 
@@ -14,6 +17,8 @@
 namespace cryptochat::trust {
 
 inline constexpr std::size_t kMaxAuthorizedKeys = 10000;
+// The longest "ssh-rsa AAAA... comment" line read (other lines: 1024 bytes).
+inline constexpr std::size_t kMaxSshLineBytes = 4096;
 
 class AuthorizedKeys {
  public:

@@ -52,7 +52,7 @@ KnownHosts parse_known_hosts(std::string_view text, const std::string& path) {
     }
     std::string_view rest = detail::trim(line->text);
     if (detail::is_ignorable(rest)) {
-      hosts.lines_.push_back({std::string(line->text), {}, {}});
+      hosts.lines_.push_back({line->number, std::string(line->text), {}, {}});
       continue;
     }
     const std::string_view address = detail::take_field(rest);
@@ -70,20 +70,76 @@ KnownHosts parse_known_hosts(std::string_view text, const std::string& path) {
       malformed(path, line->number, "unexpected text after the fingerprint");
     }
     hosts.lines_.push_back(
-        {std::string(line->text), std::string(address), std::string(fingerprint)});
+        {line->number, std::string(line->text), std::string(address), std::string(fingerprint)});
   }
   return hosts;
 }
 
-KnownHosts KnownHosts::load(const std::string& path) {
-  // Only a file that is not there means "nothing remembered yet" (the first connection creates
-  // it); any other failure, a folder that cannot be searched say, is reported by read_file.
+namespace {
+
+// Only a file that is not there means "nothing remembered yet" (the first connection creates
+// it); any other failure, a folder that cannot be searched say, is reported by read_file.
+bool is_missing(const std::string& path) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+  return ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;
+}
+
+}  // namespace
+
+KnownHosts KnownHosts::load(const std::string& path) {
+  if (is_missing(path)) {
     return KnownHosts(path);
   }
   const FileContents file = read_file(path, detail::kMaxTrustFileBytes, "known_hosts file");
   return parse_known_hosts(file.bytes, path);
+}
+
+std::vector<KnownHostEntry> KnownHosts::entries() const {
+  std::vector<KnownHostEntry> out;
+  for (const Line& line : lines_) {
+    if (!line.address.empty()) {
+      out.push_back({line.number, line.address, line.fingerprint});
+    }
+  }
+  return out;
+}
+
+std::vector<KnownHostEntry> remove_known_host(const std::string& path, std::string_view address) {
+  if (address.empty() || is_missing(path)) {
+    return {};
+  }
+  const FileContents file = read_file(path, detail::kMaxTrustFileBytes, "known_hosts file");
+  const std::string_view text = file.bytes;
+  // A malformed file throws here, before anything is changed.
+  const KnownHosts hosts = parse_known_hosts(text, path);
+  std::vector<KnownHostEntry> removed;
+  for (const KnownHostEntry& entry : hosts.entries()) {
+    if (entry.address == address) {
+      removed.push_back(entry);
+    }
+  }
+  if (removed.empty()) {
+    return removed;
+  }
+  // The kept lines are copied as raw bytes, their line ends with them.
+  std::string kept;
+  kept.reserve(text.size());
+  std::size_t number = 0;
+  std::size_t next = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto newline = text.find('\n', start);
+    const std::size_t end = newline == std::string_view::npos ? text.size() : newline + 1;
+    ++number;
+    if (next < removed.size() && removed[next].line == number) {
+      ++next;
+    } else {
+      kept.append(text.substr(start, end - start));
+    }
+    start = end;
+  }
+  write_file_atomic(path, kept, 0600, true);
+  return removed;
 }
 
 std::optional<std::string> KnownHosts::lookup(std::string_view address) const {
@@ -112,7 +168,7 @@ void KnownHosts::set(std::string address, std::string fingerprint) {
     throw TrustError(
         fmt::format("cannot remember the server in {}: not a SHA256: fingerprint", path_));
   }
-  Line entry{address + ' ' + fingerprint, std::move(address), std::move(fingerprint)};
+  Line entry{0, address + ' ' + fingerprint, std::move(address), std::move(fingerprint)};
   const auto first = std::ranges::find(lines_, entry.address, &Line::address);
   if (first == lines_.end()) {
     lines_.push_back(std::move(entry));

@@ -22,6 +22,13 @@ std::string default_known_hosts_path();
 // control characters, and not starting with '#' (which would read back as a comment).
 bool is_storable_address(std::string_view address);
 
+// One line of a known_hosts file that names a server.
+struct KnownHostEntry {
+  std::size_t line = 0;  // 1-based, as read (0 for one made by set() and not yet saved)
+  std::string address;
+  std::string fingerprint;
+};
+
 class KnownHosts {
  public:
   // An empty memory that save() writes to path.
@@ -42,12 +49,23 @@ class KnownHosts {
   // Writes the file atomically with mode 0600, creating its folder (0700) when missing.
   void save() const;
 
+  // The server lines in file order (duplicates included), for `known-hosts list`.
+  [[nodiscard]] std::vector<KnownHostEntry> entries() const;
+
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
   friend KnownHosts parse_known_hosts(std::string_view text, const std::string& path);
 
+  // `known-hosts remove`: takes every line of address out of the known_hosts file at path (the
+  // address compared byte for byte, as lookup() does), keeping every other byte of the file as it
+  // was (comments, blank lines, line ends). The file is rewritten atomically (0600) only when
+  // something was removed; a missing file has nothing to remove. Throws what load() throws, and
+  // then the file is left alone. Returns the lines removed.
+  std::vector<KnownHostEntry> remove_known_host(const std::string& path, std::string_view address);
+
   struct Line {
+    std::size_t number = 0;   // as read; 0 when made by set()
     std::string text;         // as read (without its line end), or as made by set()
     std::string address;      // empty for blank and comment lines
     std::string fingerprint;  // empty for blank and comment lines
@@ -61,5 +79,12 @@ class KnownHosts {
 // TrustError "<path>:<line>: malformed known_hosts entry ..." on the first bad line, and never
 // anything else for any bytes it is given.
 KnownHosts parse_known_hosts(std::string_view text, const std::string& path);
+
+// `known-hosts remove`: takes every line of address out of the known_hosts file at path (the
+// address compared byte for byte, as lookup() does), keeping every other byte of the file as it
+// was (comments, blank lines, line ends). The file is rewritten atomically (0600) only when
+// something was removed; a missing file has nothing to remove. Throws what load() throws, and
+// then the file is left alone. Returns the lines removed.
+std::vector<KnownHostEntry> remove_known_host(const std::string& path, std::string_view address);
 
 }  // namespace cryptochat::trust

@@ -761,5 +761,112 @@ class BadKeyTest(KeygenTestCase):
         self.assert_error(self.show(path, check=None), 1, path)
 
 
+SSH_KEYGEN = shutil.which("ssh-keygen")  # openssh-client (.ci/install-deps)
+
+
+@unittest.skipIf(SSH_KEYGEN is None, "ssh-keygen (openssh-client) is needed")
+class OpenSshKeysTest(KeygenTestCase):
+    """RSA keys made by ssh-keygen at test time, in each form it writes, are read; their
+    fingerprints are checked against OpenSSL (cryptochat's) and ssh-keygen -lf (--ssh)."""
+
+    def ssh_keygen(self, *args, check=True):
+        return subprocess.run([SSH_KEYGEN, *args], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=check,
+                              env=self.env, timeout=120)
+
+    def make(self, name, *args, passphrase=""):
+        path = self.path(name)
+        self.ssh_keygen("-q", "-t", "rsa", "-b", "2048", "-N", passphrase, "-C", "e2e@test",
+                        "-f", path, *args)
+        return path
+
+    def ssh_fingerprint(self, path):
+        """The SHA256: fingerprint `ssh-keygen -lf` prints."""
+        out = self.ssh_keygen("-l", "-E", "sha256", "-f", path).stdout.decode()
+        m = FINGERPRINT_RE.search(out)
+        self.assertIsNotNone(m, out)
+        return m.group(0)
+
+    def openssl_fingerprint(self, pub_path):
+        """cryptochat's fingerprint, from OpenSSL: the SPKI ssh-keygen exports, hashed."""
+        spki_pem = self.ssh_keygen("-e", "-m", "PKCS8", "-f", pub_path).stdout
+        der = pem_to_der(spki_pem)
+        return "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode().rstrip("=")
+
+    def show_ssh(self, path, *args):
+        proc = self.keygen("--show", "--ssh", path, *args, check=0)
+        m = re.fullmatch(r"(\d+) (SHA256:[A-Za-z0-9+/]{43}) (.+) \(RSA, OpenSSH form\)\n",
+                         proc.stdout.decode())
+        self.assertIsNotNone(m, f"unexpected --show --ssh output: {proc.stdout!r}")
+        self.assertEqual(m.group(3), path)
+        return int(m.group(1)), m.group(2)
+
+    def test_unencrypted_openssh_key_and_its_pub(self):
+        key = self.make("id_rsa")
+        self.assertTrue(read_bytes(key).startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----"))
+        expected = self.openssl_fingerprint(key + ".pub")
+        self.assertEqual(self.show(key), (2048, expected))
+        # The .pub is 0644, as ssh-keygen writes it: a public key, never "UNPROTECTED".
+        self.assertEqual(mode_of(key + ".pub"), 0o644)
+        self.assertEqual(self.show(key + ".pub"), (2048, expected))
+        # --ssh: the number ssh-keygen -lf prints, for the private and the public file.
+        ssh_fp = self.ssh_fingerprint(key + ".pub")
+        self.assertNotEqual(ssh_fp, expected)
+        self.assertEqual(self.show_ssh(key + ".pub"), (2048, ssh_fp))
+        self.assertEqual(self.show_ssh(key), (2048, ssh_fp))
+
+    def test_encrypted_openssh_key(self):
+        key = self.make("id_rsa", passphrase=PASSPHRASE)
+        expected = self.openssl_fingerprint(key + ".pub")
+        pf = self.path("pass")
+        write_bytes(pf, (PASSPHRASE + "\n").encode())
+        self.assertEqual(self.show(key, "--passphrase-file", pf), (2048, expected))
+        self.assertEqual(self.show(key, env_extra={"CRYPTOCHAT_PASSPHRASE": PASSPHRASE}),
+                         (2048, expected))
+        wrong = self.path("wrong")
+        write_bytes(wrong, (OTHER_PASSPHRASE + "\n").encode())
+        self.assert_error(self.keygen("--show", key, "--passphrase-file", wrong), 1,
+                          "wrong passphrase", key)
+        self.assert_error(self.keygen("--show", key), 1, "no passphrase was given")
+
+    def test_pem_keys(self):
+        key = self.make("id_rsa_pem", "-m", "PEM")
+        self.assertTrue(read_bytes(key).startswith(b"-----BEGIN RSA PRIVATE KEY-----"))
+        self.assertEqual(self.show(key), (2048, self.openssl_fingerprint(key + ".pub")))
+        self.assertEqual(self.show_ssh(key), (2048, self.ssh_fingerprint(key + ".pub")))
+
+        enc = self.make("id_rsa_pem_enc", "-m", "PEM", passphrase=PASSPHRASE)
+        pf = self.path("pass")
+        write_bytes(pf, (PASSPHRASE + "\n").encode())
+        self.assert_error(self.keygen("--show", enc, "--passphrase-file", pf), 1,
+                          "Proc-Type: 4,ENCRYPTED", f"ssh-keygen -p -m PKCS8 -f {enc}")
+        # Converted as the message says, it is read.
+        self.ssh_keygen("-q", "-p", "-P", PASSPHRASE, "-N", PASSPHRASE, "-m", "PKCS8", "-f", enc)
+        self.assertEqual(self.show(enc, "--passphrase-file", pf),
+                         (2048, self.openssl_fingerprint(enc + ".pub")))
+
+    def test_other_ssh_key_types_are_named(self):
+        for kind in ("ed25519", "ecdsa"):
+            with self.subTest(kind=kind):
+                key = self.path(f"id_{kind}")
+                self.ssh_keygen("-q", "-t", kind, "-N", "", "-f", key)
+                name = "ssh-ed25519" if kind == "ed25519" else "ecdsa-sha2-nistp256"
+                for path in (key, key + ".pub"):
+                    self.assert_error(self.keygen("--show", path), 1,
+                                      f"{path}: this is an {name} key; cryptochat uses RSA keys: "
+                                      "make one with 'ssh-keygen -t rsa -b 3072' or "
+                                      "'cryptochat keygen'")
+
+    def test_private_mode_rule_still_applies(self):
+        key = self.make("id_rsa")
+        os.chmod(key, 0o644)
+        self.assert_error(self.keygen("--show", key), 1, "UNPROTECTED PRIVATE KEY FILE", "0644")
+
+    def test_ssh_without_show_is_a_usage_error(self):
+        proc = self.keygen("--ssh", "--out", self.path("k"))
+        self.assert_error(proc, 2, "--ssh is only taken with --show")
+        self.assertFalse(os.path.exists(self.path("k")))
+
+
 if __name__ == "__main__":
     main()

@@ -8,15 +8,20 @@ Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_trust.py
 """
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import main  # noqa: E402
 from test_chat import (  # noqa: E402
     CONNECTED_RE, JOINED_RE, SessionTestCase, mode_of, read_bytes, write_bytes)
+
+SSH_KEYGEN = shutil.which("ssh-keygen")  # openssh-client (.ci/install-deps)
+FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
 
 
 
@@ -266,6 +271,165 @@ class AuthorizedKeysTest(TrustTestCase):
         self.assertEqual(len(err.splitlines()), 1, err)
         self.assertIn(missing, err)
         self.assertNotIn("listening", err)
+
+
+class KnownHostsCommandTest(TrustTestCase):
+    """`cryptochat known-hosts list|remove` on the file connect writes."""
+
+    def known_hosts_cc(self, *args, check=None):
+        return self.run_cc("known-hosts", *args, check=check,
+                           env_extra={"XDG_CONFIG_HOME": self.client_config})
+
+    def write_known_hosts(self, text):
+        os.makedirs(os.path.dirname(self.known_hosts), mode=0o700, exist_ok=True)
+        write_bytes(self.known_hosts, text.encode())
+        os.chmod(self.known_hosts, 0o600)
+
+    def test_list_and_filter(self):
+        fa, fb = self.fingerprints["server"], self.fingerprints["other"]
+        self.write_known_hosts(f"# mine\na.example:1 {fa}\n\n[::1]:5000 {fb}\nb.example:2 {fa}\n")
+        out = self.known_hosts_cc("list", check=0)
+        self.assertEqual(out.stdout.decode(),
+                         f"a.example:1 {fa}\n[::1]:5000 {fb}\nb.example:2 {fa}\n")
+        self.assertEqual(out.stderr, b"")
+        out = self.known_hosts_cc("list", "[::1]:5000", check=0)
+        self.assertEqual(out.stdout.decode(), f"[::1]:5000 {fb}\n")
+        out = self.known_hosts_cc("list", "c.example:3", check=1)
+        self.assertEqual(out.stdout, b"")
+        self.assertEqual(out.stderr.decode(),
+                         f"cryptochat: error: no entry for c.example:3 in {self.known_hosts}\n")
+
+    def test_list_without_a_file(self):
+        out = self.known_hosts_cc("list", check=0)
+        self.assertEqual(out.stdout, b"")
+        self.assertFalse(os.path.exists(self.known_hosts))
+
+    def test_remove_keeps_the_rest_byte_exact(self):
+        fa, fb = self.fingerprints["server"], self.fingerprints["other"]
+        rest_head = f"# mine\r\n  # indented\n\nb.example:2 {fa}\r\n"
+        self.write_known_hosts(rest_head + f"a.example:1 {fa}\n" + f"c.example:3\t{fb}\n" +
+                               f"a.example:1 {fb}")
+        out = self.known_hosts_cc("remove", "a.example:1", check=0)
+        self.assertEqual(out.stdout.decode(),
+                         f"removed a.example:1 {fa} (line 5 of {self.known_hosts})\n"
+                         f"removed a.example:1 {fb} (line 7 of {self.known_hosts})\n")
+        self.assertEqual(self.known_hosts_text(), rest_head + f"c.example:3\t{fb}\n")
+        self.assertEqual(mode_of(self.known_hosts), 0o600)
+        # Absent now: an error, and the file is not touched.
+        before = os.stat(self.known_hosts)
+        out = self.known_hosts_cc("remove", "a.example:1", check=1)
+        self.assertEqual(out.stderr.decode(),
+                         f"cryptochat: error: no entry for a.example:1 in {self.known_hosts}\n")
+        self.assertEqual(os.stat(self.known_hosts).st_mtime_ns, before.st_mtime_ns)
+
+    def test_remove_refuses_a_malformed_file_and_leaves_it(self):
+        text = f"a.example:1 {self.fingerprints['server']}\nbroken line\n"
+        self.write_known_hosts(text)
+        out = self.known_hosts_cc("remove", "a.example:1", check=1)
+        self.assertIn(b"malformed known_hosts entry", out.stderr)
+        self.assertEqual(self.known_hosts_text(), text)
+
+    def test_usage_errors(self):
+        for args in (("known-hosts",), ("known-hosts", "remove"), ("known-hosts", "forget", "a:1"),
+                     ("known-hosts", "remove", "has space:1")):
+            with self.subTest(args=args):
+                proc = self.run_cc(*args, env_extra={"XDG_CONFIG_HOME": self.client_config})
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertFalse(os.path.exists(self.known_hosts))
+
+    def test_changed_key_error_names_the_command_that_fixes_it(self):
+        server = self.start_server(once=False, stdout=self.path("old.out"))
+        port = server.port
+        address = f"127.0.0.1:{port}"
+        self.start_client(address, stdin=self.client_data()).finish(0)
+        self.stop(server)
+        # Another server remembered too, with a comment: remove must keep both.
+        with open(self.known_hosts, "a", encoding="utf-8") as f:
+            f.write(f"# kept\nother.example:9 {self.fingerprints['other']}\n")
+
+        impostor = self.start_server(key="other", port=port, once=False,
+                                     stdout=self.path("new.out"))
+        err = self.start_client(address, stdin=self.client_data()).finish(3).decode()
+        command = f"cryptochat known-hosts remove {address}"
+        self.assertIn(f"If you trust the new key, remove the old one from {self.known_hosts} "
+                      f"with: {command} (or connect", err)
+        self.assertEqual(len(err.splitlines()), 1, err)
+
+        # The command, as printed, does what the message says.
+        out = self.known_hosts_cc(*command.split()[2:], check=0)
+        self.assertEqual(out.stdout.decode(),
+                         f"removed {address} {server.fingerprint} (line 1 of {self.known_hosts})\n")
+        self.assertEqual(self.known_hosts_text(),
+                         f"# kept\nother.example:9 {self.fingerprints['other']}\n")
+        again = self.start_client(address, stdin=self.client_data())
+        self.assertIn(f"first contact with {address}".encode(), again.finish(0))
+        self.assertEqual(self.known_hosts_cc("list", address, check=0).stdout.decode(),
+                         f"{address} {impostor.fingerprint}\n")
+        self.stop(impostor)
+
+
+@unittest.skipIf(SSH_KEYGEN is None, "ssh-keygen (openssh-client) is needed")
+class OpenSshIdentityTest(TrustTestCase):
+    """serve and connect with RSA keys made by ssh-keygen, as ~/.ssh/id_rsa is."""
+
+    def ssh_key(self, name, passphrase=""):
+        path = self.path("keys", name)
+        subprocess.run([SSH_KEYGEN, "-q", "-t", "rsa", "-b", "2048", "-N", passphrase, "-C",
+                        name, "-f", path], check=True, stdin=subprocess.DEVNULL,
+                       capture_output=True, env=self.env, timeout=120)
+        return path
+
+    def shown_fingerprint(self, path, *args):
+        out = self.run_cc("keygen", "--show", path, *args, check=0).stdout.decode()
+        return FP_RE.search(out).group(0)
+
+    def test_serve_and_connect_with_openssh_keys(self):
+        server_key = self.ssh_key("id_rsa_server")
+        client_key = self.ssh_key("id_rsa_client", passphrase="client pass")
+        pass_file = self.path("pass")
+        write_bytes(pass_file, b"client pass\n")
+        # The server admits the client by the line of its id_rsa.pub.
+        keys = self.path("authorized_keys")
+        write_bytes(keys, b"# ssh keys\n" + read_bytes(client_key + ".pub"))
+        os.chmod(keys, 0o644)
+
+        s_out = self.path("server.out")
+        server = self.start_server("--authorized-keys", keys, key=server_key, stdout=s_out)
+        self.assertEqual(server.fingerprint, self.shown_fingerprint(server_key + ".pub"))
+        data = self.client_data()
+        client = self.start_client(f"127.0.0.1:{server.port}", "--passphrase-file", pass_file,
+                                   key=client_key, stdin=data)
+        client.finish(0)
+        server.finish(0)
+        self.assertEqual(read_bytes(s_out), read_bytes(data))
+        self.assertEqual(server.wait_for(JOINED_RE).group(1).decode(),
+                         self.shown_fingerprint(client_key + ".pub"))
+        self.assertEqual(self.known_hosts_text(),
+                         f"127.0.0.1:{server.port} {server.fingerprint}\n")
+
+    def test_wrong_passphrase_and_open_mode_refused(self):
+        server = self.start_server(once=False, stdout=self.path("server.out"))
+        client_key = self.ssh_key("id_rsa", passphrase="right")
+        client = self.start_client(f"127.0.0.1:{server.port}", key=client_key,
+                                   env_extra={"CRYPTOCHAT_PASSPHRASE": "wrong"})
+        client.finish(1, timeout=15)
+        self.assert_one_error_line(client, "wrong passphrase", client_key)
+        os.chmod(client_key, 0o644)
+        client = self.start_client(f"127.0.0.1:{server.port}", key=client_key,
+                                   env_extra={"CRYPTOCHAT_PASSPHRASE": "right"})
+        client.finish(1, timeout=15)
+        self.assert_one_error_line(client, "UNPROTECTED PRIVATE KEY FILE", "0644", client_key)
+        self.assertFalse(os.path.exists(self.known_hosts))
+        self.stop(server)
+
+    def test_authorized_keys_line_with_options_is_refused(self):
+        client_key = self.ssh_key("id_rsa")
+        keys = self.path("authorized_keys")
+        write_bytes(keys, b'from="10.0.0.1" ' + read_bytes(client_key + ".pub"))
+        os.chmod(keys, 0o644)
+        server = self.start_server("--authorized-keys", keys, wait=False)
+        server.finish(1, timeout=15)
+        self.assert_one_error_line(server, f"{keys}:1: the key has ssh options before it")
 
 
 if __name__ == "__main__":

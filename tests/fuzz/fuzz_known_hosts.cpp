@@ -1,6 +1,6 @@
 // trust::parse_known_hosts on the input. It throws TrustError or gives a memory in which
-// every address of the text looks up to a well-formed fingerprint, and set() then lookup()
-// agree.
+// every address of the text looks up to a well-formed fingerprint, every listed entry is well
+// formed, and set() then lookup() agree.
 #include "crypto/fingerprint.hpp"
 #include "fuzz_common.hpp"
 #include "trust/known_hosts.hpp"
@@ -28,6 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::check(crypto::looks_like_fingerprint(*found), "a stored fingerprint is malformed");
       }
       start = end + 1;
+    }
+    // Every entry `known-hosts list` would print is storable and looks up (the last line of an
+    // address wins).
+    for (const auto& entry : hosts.entries()) {
+      fuzz::check(trust::is_storable_address(entry.address) &&
+                      crypto::looks_like_fingerprint(entry.fingerprint) && entry.line >= 1,
+                  "a malformed entry is listed");
+      fuzz::check(hosts.lookup(entry.address).has_value(), "a listed entry does not look up");
     }
     hosts.set("fuzz.example:1", kFingerprint);
     fuzz::check(hosts.lookup("fuzz.example:1") == std::string(kFingerprint),

@@ -56,7 +56,7 @@ _cryptochat()
     local sub="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            keygen | serve | connect)
+            keygen | serve | connect | known-hosts)
                 sub=${words[i]}
                 break
                 ;;
@@ -92,12 +92,12 @@ _cryptochat()
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
             else
-                COMPREPLY=($(compgen -W "keygen serve connect" -- "$cur"))
+                COMPREPLY=($(compgen -W "keygen serve connect known-hosts" -- "$cur"))
             fi
             return
             ;;
         keygen)
-            opts="--out -o --bits -b --force -f --passphrase-file --show"
+            opts="--out -o --bits -b --force -f --passphrase-file --show --ssh"
             ;;
         serve)
             opts="--port -p --bind -b --once --authorized-keys --handshake-timeout
@@ -106,6 +106,26 @@ _cryptochat()
             ;;
         connect)
             opts="--peer-fingerprint --connect-timeout --progress --no-color $identity_opts"
+            ;;
+        known-hosts)
+            # known-hosts list|remove [HOST:PORT]
+            local action=""
+            for ((i = i + 1; i < cword; i++)); do
+                case ${words[i]} in
+                    list | remove)
+                        action=${words[i]}
+                        break
+                        ;;
+                esac
+            done
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
+            elif [[ -z $action ]]; then
+                COMPREPLY=($(compgen -W "list remove" -- "$cur"))
+            else
+                _cryptochat_known_hosts
+            fi
+            return
             ;;
     esac
 

@@ -93,7 +93,8 @@ TEST_CASE("authorized_keys: malformed lines are refused with their line number")
   const std::string head = std::string("# c\n") + kFpB + "\n";  // the bad line is line 3
   check_refused_at(head + "SHA256:short\n", 3, "malformed fingerprint");
   check_refused_at(head + kFpA + "# no space before the comment\n", 3, "malformed fingerprint");
-  check_refused_at(head + "ssh-rsa AAAAB3NzaC1yc2E alice\n", 3, "expected a SHA256: fingerprint");
+  check_refused_at(head + "ssh-rsa AAAAB3NzaC1yc2E alice\n", 3, "not a valid OpenSSH key");
+  check_refused_at(head + "alice\n", 3, "expected a SHA256: fingerprint, an ssh-rsa key line");
   check_refused_at(head + "iglGkwo3rUB4MD/hhlIxc5ViZWfvUth5TNnbEB7pMRk\n", 3, "expected");
   check_refused_at(head + std::string("\x01") + kFpA + "\n", 3, "expected");
   check_refused_at(head + "# " + std::string(1100, 'x') + "\n", 3, "the line is longer");
@@ -185,4 +186,26 @@ TEST_CASE("authorized_keys: load reads the file and refuses to start open") {
   test::write_text(path, std::string(kFpB) + "\nbad\n", 0600);
   CHECK_THROWS_WITH_AS(trust::AuthorizedKeys::load(path),
                        doctest::Contains((path + ":2: ").c_str()), trust::TrustError);
+}
+
+TEST_CASE("authorized_keys: OpenSSH ssh-rsa lines, as in an id_rsa.pub") {
+  // tests/data/ssh_rsa2048.pub; its protocol fingerprint (tests/data/README.md).
+  const std::string line = test::data_file("ssh_rsa2048.pub");
+  const char* fp = "SHA256:S3431WJQIAzpHKqb0SlXkv+LF+d+t63ieax9CObnBeY";
+  const auto keys =
+      trust::parse_authorized_keys(std::string("# alice\n") + kFpB + "\n  " + line, "ak");
+  CHECK(keys.size() == 2);
+  CHECK(keys.allows(fp));
+  CHECK(keys.allows(kFpB));
+  CHECK(trust::parse_authorized_keys(with_crlf(line), "ak").allows(fp));
+
+  const std::string head = std::string("# c\n") + kFpB + "\n";
+  // Restricted keys of ssh's authorized_keys are refused, not admitted unrestricted.
+  check_refused_at(head + "from=\"10.0.0.1\" " + line, 3, "the key has ssh options before it");
+  check_refused_at(head + "command=\"/bin/true\",no-pty " + line, 3, "the key has ssh options");
+  check_refused_at(head + "restrict " + line, 3, "the key has ssh options");
+  // Other key types are named.
+  check_refused_at(head + test::data_file("ssh_ed25519.pub"), 3,
+                   "this is an ssh-ed25519 key; cryptochat uses RSA keys");
+  check_refused_at(head + "ssh-rsa " + std::string(5000, 'A') + "\n", 3, "the line is longer");
 }

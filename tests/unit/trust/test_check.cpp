@@ -57,6 +57,7 @@ TEST_CASE("verify_server: a changed key throws AuthError naming both fingerprint
     CHECK(message.find(std::string("got ") + kFpB) != std::string::npos);
     CHECK(message.find(path) != std::string::npos);
     CHECK(message.find(std::string("--peer-fingerprint ") + kFpB) != std::string::npos);
+    CHECK(message.find("with: cryptochat known-hosts remove host:1 ") != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
   }
   CHECK(test::read_text(path) == text);  // the remembered key stays
@@ -98,4 +99,13 @@ TEST_CASE("verify_server: a pin decides alone and never touches known_hosts") {
     CHECK_THROWS_AS(trust::verify_server(fresh, "new:1", kFpA, std::string(kFpB)), AuthError);
     CHECK_FALSE(path_exists(dir.file("other")));
   }
+}
+
+TEST_CASE("verify_server: the remove command in the changed-key error can be pasted in a shell") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  test::write_text(path, std::string("[::1]:5000 ") + kFpA + "\n");
+  auto hosts = trust::KnownHosts::load(path);
+  CHECK_THROWS_WITH_AS(trust::verify_server(hosts, "[::1]:5000", kFpB, std::nullopt),
+                       doctest::Contains("cryptochat known-hosts remove '[::1]:5000' "), AuthError);
 }

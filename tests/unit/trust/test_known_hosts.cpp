@@ -199,3 +199,44 @@ TEST_CASE("known_hosts: the default file is under the config folder") {
   }
   // NOLINTEND(concurrency-mt-unsafe)
 }
+
+TEST_CASE("known_hosts: entries lists the server lines in order with their line numbers") {
+  const auto hosts = trust::parse_known_hosts(
+      std::string("# c\n\n") + entry("a:1", kFpA) + entry("b:2", kFpB) + entry("a:1", kFpC), "kh");
+  const auto entries = hosts.entries();
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].line == 3);
+  CHECK(entries[0].address == "a:1");
+  CHECK(entries[0].fingerprint == kFpA);
+  CHECK(entries[2].line == 5);
+  CHECK(entries[2].fingerprint == kFpC);
+}
+
+TEST_CASE("known_hosts: remove_known_host drops the address's lines and keeps every other byte") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  const std::string kept_head = std::string("# my servers\r\n\n  # indented\n");
+  const std::string text = kept_head + "a:1 " + kFpA + "\r\n" + entry("b:2", kFpB) + "a:1\t" +
+                           kFpC + "\n" + "c:3 " + kFpC;  // no final newline
+  test::write_text(path, text, 0644);
+  const auto removed = trust::remove_known_host(path, "a:1");
+  REQUIRE(removed.size() == 2);
+  CHECK(removed[0].line == 4);
+  CHECK(removed[0].fingerprint == kFpA);
+  CHECK(removed[1].line == 6);
+  CHECK(test::read_text(path) == kept_head + entry("b:2", kFpB) + "c:3 " + kFpC);
+  CHECK(test::mode_of(path) == 0600);
+
+  // Nothing to remove: the file is not rewritten.
+  const std::string before = test::read_text(path);
+  CHECK(trust::remove_known_host(path, "a:1").empty());
+  CHECK(trust::remove_known_host(path, "B:2").empty());  // compared byte for byte
+  CHECK(test::read_text(path) == before);
+  CHECK(trust::remove_known_host(dir.file("missing"), "a:1").empty());
+
+  // A malformed file is refused and left as it is.
+  const std::string bad = entry("b:2", kFpB) + "b:2 SHA256:short\n";
+  test::write_text(path, bad);
+  CHECK_THROWS_AS(trust::remove_known_host(path, "b:2"), trust::TrustError);
+  CHECK(test::read_text(path) == bad);
+}

@@ -1,0 +1,96 @@
+#include "cli/known_hosts.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
+#include "trust/known_hosts.hpp"
+#include "trust/trust_error.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace cryptochat::cli {
+
+namespace {
+
+struct KnownHostsOptions {
+  CLI::App* list = nullptr;
+  CLI::App* remove = nullptr;
+  std::string address;  // list: optional filter; remove: required
+};
+
+void check_address(const std::string& address) {
+  if (!trust::is_storable_address(address)) {
+    throw UsageError(fmt::format(
+        "'{}' cannot be in a known_hosts file (give HOST:PORT as you typed it to connect)",
+        printable(address)));
+  }
+}
+
+[[noreturn]] void no_entry(const std::string& address, const std::string& path) {
+  throw trust::TrustError(fmt::format("no entry for {} in {}", printable(address), path));
+}
+
+void list(const KnownHostsOptions& opts, const Console& console) {
+  const std::string path = trust::default_known_hosts_path();
+  if (!opts.address.empty()) {
+    check_address(opts.address);
+  }
+  const auto hosts = trust::KnownHosts::load(path);
+  std::size_t shown = 0;
+  for (const auto& entry : hosts.entries()) {
+    if (opts.address.empty() || entry.address == opts.address) {
+      fmt::print("{} {}\n", printable(entry.address), entry.fingerprint);
+      ++shown;
+    }
+  }
+  if (shown == 0) {
+    if (!opts.address.empty()) {
+      no_entry(opts.address, path);
+    }
+    console.info("no servers are remembered in {}", path);
+  }
+}
+
+void remove(const KnownHostsOptions& opts) {
+  const std::string path = trust::default_known_hosts_path();
+  check_address(opts.address);
+  const auto removed = trust::remove_known_host(path, opts.address);
+  if (removed.empty()) {
+    no_entry(opts.address, path);
+  }
+  for (const auto& entry : removed) {
+    fmt::print("removed {} {} (line {} of {})\n", printable(entry.address), entry.fingerprint,
+               entry.line, path);
+  }
+}
+
+}  // namespace
+
+Command add_known_hosts(CLI::App& app) {
+  auto opts = std::make_shared<KnownHostsOptions>();
+  auto* cmd = app.add_subcommand("known-hosts",
+                                 "List or remove the servers whose keys connect remembers "
+                                 "[file: $XDG_CONFIG_HOME/cryptochat/known_hosts]");
+  cmd->require_subcommand(1);
+  opts->list = cmd->add_subcommand(
+      "list", "Print each remembered server as HOST:PORT FINGERPRINT, one per line");
+  opts->list->add_option("address", opts->address, "Only this server (exit 1 when it is not there)")
+      ->type_name("HOST:PORT");
+  opts->remove = cmd->add_subcommand(
+      "remove", "Forget a server's key, so the next connect records the key it presents");
+  opts->remove->add_option("address", opts->address, "The server, exactly as given to connect")
+      ->type_name("HOST:PORT")
+      ->required();
+
+  return when_parsed(cmd, opts, [](const KnownHostsOptions& options, const Console& console) {
+    if (options.list->parsed()) {
+      list(options, console);
+    } else if (options.remove->parsed()) {
+      remove(options);
+    }
+  });
+}
+
+}  // namespace cryptochat::cli
