@@ -514,7 +514,20 @@ void add_config_option(CLI::App& app, std::span<char* const> args) {
     const std::string_view word(arg);
     return word == "-h" || word == "--help" || word == "-V" || word == "--version";
   });
-  app.set_config("--config", help_or_version ? std::string() : default_config_path(),
+  const std::string default_path = help_or_version ? std::string() : default_config_path();
+  // CLI11 skips a default file it cannot open (or a folder in its place) without a word: once
+  // parsed, a default file that exists but was not read is an error. A read default file
+  // counts as --config's value by then.
+  app.parse_complete_callback([&app, default_path] {
+    const CLI::Option* opt = app.get_config_ptr();
+    std::error_code error;
+    if (opt != nullptr && opt->count() == 0 && !default_path.empty() &&
+        std::filesystem::exists(default_path, error)) {
+      throw ConfigFileError(fmt::format("cannot read the configuration file {}: {}",
+                                        printable(default_path), unreadable_reason(default_path)));
+    }
+  });
+  app.set_config("--config", default_path,
                  "Read option defaults from this TOML file [default: "
                  "$XDG_CONFIG_HOME/cryptochat/config.toml, if it exists]")
       ->type_name("FILE");

@@ -237,6 +237,12 @@ class ConfigTest(SessionTestCase):
                              self.keys["client"] + ".pub")
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
+    def test_a_folder_as_the_default_file_is_an_error(self):
+        os.makedirs(os.path.join(self.config, "cryptochat", "config.toml"))
+        proc = self.run_cc("keygen", "--show", self.keys["client"] + ".pub", timeout=60)
+        self.assert_usage_error(proc, "config.toml: it is a folder, not a file")
+        proc = self.run_cc("--help", check=0)  # --help does not read it
+
     def test_a_missing_folder_or_device_as_config(self):
         cases = [(self.path("nope.toml"), "nope.toml: no such file"),
                  (self.tmp, "it is a folder, not a file"),
