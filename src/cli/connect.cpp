@@ -30,6 +30,7 @@ namespace {
 struct ConnectOptions {
   IdentityOptions identity;
   std::string address;
+  std::string port;  // netcat's habit: HOST PORT as two words
   std::string peer_fingerprint;
   double connect_timeout = 10;
   bool progress = false;
@@ -38,7 +39,10 @@ struct ConnectOptions {
 
 void connect(const ConnectOptions& opts, const Console& console) {
   ignore_sigpipe();
-  const auto target = net::parse_host_port(opts.address);
+  const auto target = opts.port.empty() ? net::parse_host_port(opts.address)
+                                        : net::parse_host_and_port(opts.address, opts.port);
+  // What known_hosts records the server under: as typed, or HOST:PORT made of the two words.
+  const std::string address = opts.port.empty() ? opts.address : net::format_host_port(target);
   std::optional<std::string> pin;
   if (!opts.peer_fingerprint.empty()) {
     if (!crypto::looks_like_fingerprint(opts.peer_fingerprint)) {
@@ -71,9 +75,9 @@ void connect(const ConnectOptions& opts, const Console& console) {
       conn, handshake,
       [&](const crypto::PublicKey& key) {
         const std::string fp = key.fingerprint();
-        if (trust::verify_server(known_hosts, opts.address, fp, pin) ==
+        if (trust::verify_server(known_hosts, address, fp, pin) ==
             trust::HostVerdict::first_contact) {
-          console.warn("first contact with {}: its key {} is now recorded in {}", opts.address, fp,
+          console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
                        known_hosts.path());
         }
       },
@@ -98,10 +102,14 @@ void connect(const ConnectOptions& opts, const Console& console) {
 Command add_connect(CLI::App& app) {
   auto opts = std::make_shared<ConnectOptions>();
   auto* cmd = app.add_subcommand("connect", "Talk to a cryptochat server, end-to-end encrypted");
-  cmd->add_option("address", opts->address, "HOST:PORT; HOST is a name, IPv4 address or [IPv6]")
+  cmd->add_option("address", opts->address,
+                  "HOST:PORT, or HOST then PORT; HOST is a name, an IPv4 address or an IPv6 "
+                  "address ([::1]:5000, ::1 5000)")
       ->required()
       ->type_name("HOST:PORT")
       ->check(kNonEmpty);
+  cmd->add_option("port", opts->port, "The port, when HOST:PORT was given as HOST only")
+      ->type_name("PORT");
   cmd->add_option("--peer-fingerprint", opts->peer_fingerprint,
                   "Accept only the server key with this fingerprint (known_hosts is not used)")
       ->type_name("SHA256:...")
