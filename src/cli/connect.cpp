@@ -22,6 +22,7 @@
 #include "util/error.hpp"
 #include "util/signals.hpp"
 #include "util/text.hpp"
+#include "wire/handshake_messages.hpp"
 
 namespace cryptochat::cli {
 
@@ -69,12 +70,20 @@ void connect(const ConnectOptions& opts, const Console& console) {
   const auto timeout =
       std::chrono::milliseconds(static_cast<long long>(opts.connect_timeout * 1000));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  chat::Connection conn(net::connect_tcp(target, timeout));
+  const auto start = std::chrono::steady_clock::now();
+  const auto ms_since_start = [start] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  chat::Connection conn(net::connect_tcp(target, timeout, console));
+  console.debug("handshake: hello sent at {:.1f} ms", ms_since_start());
   crypto::ClientHandshake handshake(identity, display_name(opts.identity), crypto::system_rng());
   auto established = chat::run_client_handshake(
       conn, handshake,
       [&](const crypto::PublicKey& key) {
         const std::string fp = key.fingerprint();
+        console.debug("handshake: server key {} ({} bits) received at {:.1f} ms", fp, key.bits(),
+                      ms_since_start());
         if (trust::verify_server(known_hosts, address, fp, pin) ==
             trust::HostVerdict::first_contact) {
           console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
@@ -82,6 +91,10 @@ void connect(const ConnectOptions& opts, const Console& console) {
         }
       },
       deadline, stop.fd());
+  console.debug(
+      "handshake: done at {:.1f} ms; protocol version {}, cipher suite {} (X25519, "
+      "RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)",
+      ms_since_start(), wire::kVersion2, wire::kSuiteAes256Gcm);
   console.info("connected to {} ({}) at {}", printable(established.peer_name),
                established.peer_key.fingerprint(), conn.peer());
   chat::SessionIo io = standard_io();

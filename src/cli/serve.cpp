@@ -66,8 +66,10 @@ void serve_once(const chat::StageLimits& limits, const crypto::PrivateKey& ident
   const std::string peer_name = printable(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
-  chat::StreamSession(conn, std::move(joined->established), io, console, stop_fd).run();
+  const auto result =
+      chat::StreamSession(conn, std::move(joined->established), io, console, stop_fd).run();
   console.info("{} ({}) left", peer_name, peer_fp);
+  console.debug("{} left because {}", peer_name, chat::describe(result.end));
 }
 
 void serve(const ServeOptions& opts, const Console& console) {
@@ -93,9 +95,13 @@ void serve(const ServeOptions& opts, const Console& console) {
   auto listener = net::Listener::open(
       opts.bind.empty() ? std::nullopt : std::optional<std::string>(opts.bind), opts.port);
   listener.set_nonblocking(true);
-  console.info("listening on {} as {} ({})", listener.local_name(), name, identity.fingerprint());
+  console.result("listening on {} as {} ({})", listener.local_name(), name, identity.fingerprint());
   if (allowed) {
     console.info("admitting only the {} keys in {}", allowed->size(), opts.authorized_keys);
+  } else {
+    console.info(
+        "anyone who can reach this port may join; --authorized-keys FILE admits only "
+        "the keys in FILE");
   }
 
   chat::StageLimits limits;
