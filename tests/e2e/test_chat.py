@@ -860,5 +860,17 @@ class ClearCliTest(SessionTestCase):
                                    rb"--authorized-keys FILE admits only the keys in FILE$"))
 
 
+    def test_verbose_room_says_why_a_client_left(self):
+        server = self.start_server("-v", once=False, stdin=self.pipe()[0],
+                                   stdout=self.path("server.out"))
+        client = self.start_client(f"127.0.0.1:{server.port}",
+                                   stdin=write_bytes(self.path("c.in"), b"bye\n"),
+                                   stdout=self.path("client.out"))
+        client.finish(0)
+        server.wait_for(re.compile(rb"^cryptochat: cli \(127\.0\.0\.1:\d+\) is leaving: its input "
+                                   rb"ended$"))
+        server.wait_for(re.compile(rb"^cryptochat: cli \(SHA256:\S{43}\) left$"))
+
+
 if __name__ == "__main__":
     main()
