@@ -54,12 +54,11 @@ int run(int argc, char** argv) {
                "the port a script asked for with port 0)")
       ->excludes(verbose_flag);
   // `help [SUBCOMMAND]` is --help: the words are rewritten before anything reads them.
-  const HelpRewrite rewrite = rewrite_help(
+  HelpRewrite rewrite = rewrite_help(
       std::span<char* const>(argv + 1, argc > 0 ? static_cast<std::size_t>(argc - 1) : 0));
   std::vector<char*> words{argc > 0 ? argv[0] : nullptr};
-  for (const std::string& word : rewrite.args) {
-    words.push_back(const_cast<char*>(
-        word.c_str()));  // NOLINT(cppcoreguidelines-pro-type-const-cast): CLI11 only reads them
+  for (std::string& word : rewrite.args) {
+    words.push_back(word.data());
   }
   const std::span<char* const> args(words.data() + 1, words.size() - 1);
   add_config_option(app, args);

@@ -134,7 +134,8 @@ HostPort parse_host_and_port(std::string_view host, std::string_view port) {
   } else {
     check_host(host, host);
   }
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != port.npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos) {
     refuse(port, "is not a port (use a number from 1 to 65535)");
   }
   const auto value = static_cast<unsigned>(std::stoul(std::string(port)));

@@ -872,5 +872,17 @@ class ClearCliTest(SessionTestCase):
         server.wait_for(re.compile(rb"^cryptochat: cli \(SHA256:\S{43}\) left$"))
 
 
+    def test_time_values_take_units_and_idle_timeout_0_is_never(self):
+        server = self.start_server("--idle-timeout", "0", "--handshake-timeout", "1d",
+                                   once=False, stdin=self.pipe()[0],
+                                   stdout=self.path("server.out"))
+        client = self.start_client(f"127.0.0.1:{server.port}", "--connect-timeout", "90s",
+                                   stdin=write_bytes(self.path("c.in"), b"hi\n"),
+                                   stdout=self.path("client.out"))
+        client.finish(0)
+        server.wait_for(re.compile(rb"^cryptochat: cli \(SHA256:\S{43}\) left$"))
+        self.assertNotIn(b"error", server.stderr)
+
+
 if __name__ == "__main__":
     main()
