@@ -20,7 +20,8 @@ REQUIRED_SECTIONS = {
     "EXIT STATUS": [".B 0", ".B 1", ".B 2", ".B 3"],
     "SECURITY": ["forward secrecy", "first contact", "Metadata", "PROTOCOL.md"],
     "EXAMPLES": ["--progress", "--config"],
-    "SEE ALSO": [],
+    "SEE ALSO": ["ncat (1)", "socat (1)", "ssh (1)"],
+    "WHEN A SESSION ENDS": ["Each direction ends on its own", "both directions have ended"],
 }
 
 
@@ -60,10 +61,13 @@ def main():
             if word not in found[name]:
                 failures.append(f"the {name} section does not mention {word!r}")
 
+    synopsis = found.get("SYNOPSIS", "")
     for sub in [None, *SUBCOMMANDS]:
         for option in long_options(binary, sub):
             if option not in text:
                 failures.append(f"{option} (from {sub or 'cryptochat'} --help) is not in the man page")
+            if not re.search(re.escape(option) + r"(?![a-z0-9-])", synopsis):
+                failures.append(f"{option} (from {sub or 'cryptochat'} --help) is not in the SYNOPSIS")
 
     finish(failures)
 

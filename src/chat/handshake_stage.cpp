@@ -21,6 +21,7 @@ struct HandshakeStage::Pending {
   std::unique_ptr<Connection> conn;
   std::unique_ptr<crypto::ServerHandshake> handshake;
   std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point started;  // accepted, for --verbose's timing
   bool busy = false;   // a worker has conn and handshake: the event loop keeps off them
   bool heard = false;  // the peer sent something
   // Set by the worker, read after it finished:
@@ -114,7 +115,10 @@ void HandshakeStage::start(net::Socket socket) {
         std::make_unique<crypto::ServerHandshake>(identity_, name_, crypto::system_rng());
     p->handshake->start(p->conn->outbox());
     p->conn->flush_some();
-    p->deadline = std::chrono::steady_clock::now() + limits_.timeout;
+    p->started = std::chrono::steady_clock::now();
+    p->deadline = p->started + limits_.timeout;
+    console_.debug("{}: connection accepted, handshake started ({} under way)", p->conn->peer(),
+                   pending_.size() + 1);
     poller_.add(p->conn->fd(), EPOLLIN | (p->conn->has_output() ? EPOLLOUT : 0U), p->token);
     pending_.emplace(p->token, std::move(p));
   } catch (const Error& e) {
@@ -165,6 +169,10 @@ void HandshakeStage::finish(std::uint64_t token) {
     return;
   }
   if (p->established) {
+    console_.debug(
+        "{}: handshake done in {:.1f} ms", p->conn->peer(),
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - p->started)
+            .count());
     poller_.remove(p->conn->fd());
     joined_.push_back(JoinedPeer{token, std::move(p->conn), p->handshake->take_established()});
     pending_.erase(it);

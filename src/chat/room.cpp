@@ -235,6 +235,10 @@ void Room::handle_record(Member& m, const crypto::OpenedRecord& record) {
     case crypto::ContentType::end:
     case crypto::ContentType::quit:
       // Either way this participant leaves: what it sent is out, so confirm, and end too.
+      console_.debug("{} ({}) is leaving: {}", m.label, m.conn->peer(),
+                     record.type == crypto::ContentType::quit
+                         ? "its user ended the chat (sair, /quit or a signal)"
+                         : "its input ended");
       m.close.peer_ended();
       if (m.view) {
         m.view->flush();

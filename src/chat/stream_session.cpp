@@ -56,9 +56,25 @@ StreamSession::StreamSession(Connection& conn, crypto::Established established, 
   input_chunk_.resize(wire::kMaxRecordData);
 }
 
+const char* describe(SessionEnd end) {
+  switch (end) {
+    case SessionEnd::finished:
+      return "both sides ended their data and confirmed the other's (EOF both ways)";
+    case SessionEnd::local_quit:
+      return "we ended the chat (sair or /quit)";
+    case SessionEnd::peer_quit:
+      return "the peer ended the chat";
+    case SessionEnd::stopped:
+      return "stopped by a signal";
+  }
+  return "ended";
+}
+
 void StreamSession::send_data(wire::ByteView data) {
   while (!data.empty()) {
     const auto n = std::min(data.size(), wire::kMaxRecordData);
+    ++counts_.records_sent;
+    counts_.bytes_sent += n;
     est_.sealer.seal(crypto::ContentType::data, data.first(n), conn_.outbox());
     data = data.subspan(n);
   }
@@ -192,6 +208,8 @@ void StreamSession::handle_record(const crypto::OpenedRecord& record) {
   switch (record.type) {
     case crypto::ContentType::data:
       close_.check_peer_may_send();
+      ++counts_.records_received;
+      counts_.bytes_received += record.data.size();
       deliver(record.data);
       return;
     case crypto::ContentType::end:
@@ -226,6 +244,8 @@ void StreamSession::handle_record(const crypto::OpenedRecord& record) {
       }
       close_.check_peer_may_send();
       const auto relay = wire::parse_relay(record.data);
+      ++counts_.records_received;
+      counts_.bytes_received += relay.data.size();
       deliver(relay.data, &relay.sender);
       return;
     }
@@ -325,7 +345,12 @@ SessionResult StreamSession::run() {
   }
   conn_.flush_all(std::chrono::steady_clock::now() + kStopGrace);
   conn_.shutdown_write();
-  return SessionResult{end_, input_ended_};
+  console_.debug(
+      "session with {} ended: {}; sent {} bytes in {} records, received {} bytes in {} "
+      "records",
+      conn_.peer(), describe(end_), counts_.bytes_sent, counts_.records_sent,
+      counts_.bytes_received, counts_.records_received);
+  return SessionResult{end_, input_ended_, counts_};
 }
 
 }  // namespace cryptochat::chat

@@ -38,10 +38,22 @@ enum class SessionEnd {
   stopped,     // SIGINT or SIGTERM
 };
 
+// What went each way, for --verbose: DATA (and relayed) records and their payload bytes.
+struct SessionCounts {
+  std::uint64_t records_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t records_received = 0;
+  std::uint64_t bytes_received = 0;
+};
+
 struct SessionResult {
   SessionEnd end = SessionEnd::finished;
   bool input_ended = false;  // stdin reached its end (later sessions must not read it)
+  SessionCounts counts;
 };
+
+// Why a session ended, in words: "both sides ended their data (EOF both ways)", ...
+const char* describe(SessionEnd end);
 
 // Both a terminal: the interactive chat (line editing, commands, lines shown above the line
 // being typed). Otherwise the exact netcat behaviour (line_mode only adds the quit words).
@@ -86,6 +98,7 @@ class StreamSession {
   bool input_ended_ = false;
   CloseState close_;
   SessionEnd end_ = SessionEnd::finished;
+  SessionCounts counts_;
 };
 
 }  // namespace cryptochat::chat

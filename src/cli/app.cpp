@@ -14,6 +14,7 @@
 #include "cli/keygen.hpp"
 #include "cli/known_hosts.hpp"
 #include "cli/serve.hpp"
+#include "cli/usage.hpp"
 #include "cli/version.hpp"
 #include "crypto/locked_memory.hpp"
 #include "util/console.hpp"
@@ -41,6 +42,7 @@ int run(int argc, char** argv) {
   harden_process();
 
   CLI::App app{"cryptochat: end-to-end encrypted chat and pipes over TCP", "cryptochat"};
+  app.formatter(std::make_shared<HelpFormatter>());  // before the subcommands, which copy it
   app.set_version_flag("--version,-V", version_text());
   app.require_subcommand(1);
   // Global flags are accepted before or after the subcommand name.
@@ -48,8 +50,18 @@ int run(int argc, char** argv) {
   bool verbose = false;
   bool quiet = false;
   auto* verbose_flag = app.add_flag("--verbose,-v", verbose, "Say more on stderr");
-  app.add_flag("--quiet,-q", quiet, "Only errors and warnings on stderr")->excludes(verbose_flag);
-  const std::span<char* const> args(argv + 1, argc > 0 ? static_cast<std::size_t>(argc - 1) : 0);
+  app.add_flag("--quiet,-q", quiet,
+               "Only errors, warnings and results on stderr (serve still says where it listens: "
+               "the port a script asked for with port 0)")
+      ->excludes(verbose_flag);
+  // `help [SUBCOMMAND]` is --help: the words are rewritten before anything reads them.
+  HelpRewrite rewrite = rewrite_help(
+      std::span<char* const>(argv + 1, argc > 0 ? static_cast<std::size_t>(argc - 1) : 0));
+  std::vector<char*> words{argc > 0 ? argv[0] : nullptr};
+  for (std::string& word : rewrite.args) {
+    words.push_back(word.data());
+  }
+  const std::span<char* const> args(words.data() + 1, words.size() - 1);
   add_config_option(app, args);
 
   std::vector<Command> commands;
@@ -58,14 +70,19 @@ int run(int argc, char** argv) {
   commands.push_back(add_connect(app));
   commands.push_back(add_known_hosts(app));
 
+  if (const auto message = check_help_target(app, rewrite)) {
+    return report(ExitCode::usage, *message);
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(words.size()), words.data());
   } catch (const CLI::ParseError& e) {
     if (const auto message = config_error_message(app, e, args)) {
       return report(ExitCode::usage, *message);
     }
-    const int status = app.exit(e);
-    return status == 0 ? 0 : static_cast<int>(ExitCode::usage);
+    if (dynamic_cast<const CLI::Success*>(&e) != nullptr) {
+      return app.exit(e);  // --help, help, --version: printed on stdout
+    }
+    return report(ExitCode::usage, usage_error_message(app, e, args));
   }
 
   const Console console(quiet     ? Verbosity::quiet

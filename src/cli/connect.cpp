@@ -22,6 +22,7 @@
 #include "util/error.hpp"
 #include "util/signals.hpp"
 #include "util/text.hpp"
+#include "wire/handshake_messages.hpp"
 
 namespace cryptochat::cli {
 
@@ -30,6 +31,7 @@ namespace {
 struct ConnectOptions {
   IdentityOptions identity;
   std::string address;
+  std::string port;  // netcat's habit: HOST PORT as two words
   std::string peer_fingerprint;
   double connect_timeout = 10;
   bool progress = false;
@@ -38,7 +40,10 @@ struct ConnectOptions {
 
 void connect(const ConnectOptions& opts, const Console& console) {
   ignore_sigpipe();
-  const auto target = net::parse_host_port(opts.address);
+  const auto target = opts.port.empty() ? net::parse_host_port(opts.address)
+                                        : net::parse_host_and_port(opts.address, opts.port);
+  // What known_hosts records the server under: as typed, or HOST:PORT made of the two words.
+  const std::string address = opts.port.empty() ? opts.address : net::format_host_port(target);
   std::optional<std::string> pin;
   if (!opts.peer_fingerprint.empty()) {
     if (!crypto::looks_like_fingerprint(opts.peer_fingerprint)) {
@@ -65,19 +70,31 @@ void connect(const ConnectOptions& opts, const Console& console) {
   const auto timeout =
       std::chrono::milliseconds(static_cast<long long>(opts.connect_timeout * 1000));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  chat::Connection conn(net::connect_tcp(target, timeout));
+  const auto start = std::chrono::steady_clock::now();
+  const auto ms_since_start = [start] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  chat::Connection conn(net::connect_tcp(target, timeout, console));
+  console.debug("handshake: hello sent at {:.1f} ms", ms_since_start());
   crypto::ClientHandshake handshake(identity, display_name(opts.identity), crypto::system_rng());
   auto established = chat::run_client_handshake(
       conn, handshake,
       [&](const crypto::PublicKey& key) {
         const std::string fp = key.fingerprint();
-        if (trust::verify_server(known_hosts, opts.address, fp, pin) ==
+        console.debug("handshake: server key {} ({} bits) received at {:.1f} ms", fp, key.bits(),
+                      ms_since_start());
+        if (trust::verify_server(known_hosts, address, fp, pin) ==
             trust::HostVerdict::first_contact) {
-          console.warn("first contact with {}: its key {} is now recorded in {}", opts.address, fp,
+          console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
                        known_hosts.path());
         }
       },
       deadline, stop.fd());
+  console.debug(
+      "handshake: done at {:.1f} ms; protocol version {}, cipher suite {} (X25519, "
+      "RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)",
+      ms_since_start(), wire::kVersion2, wire::kSuiteAes256Gcm);
   console.info("connected to {} ({}) at {}", printable(established.peer_name),
                established.peer_key.fingerprint(), conn.peer());
   chat::SessionIo io = standard_io();
@@ -98,10 +115,14 @@ void connect(const ConnectOptions& opts, const Console& console) {
 Command add_connect(CLI::App& app) {
   auto opts = std::make_shared<ConnectOptions>();
   auto* cmd = app.add_subcommand("connect", "Talk to a cryptochat server, end-to-end encrypted");
-  cmd->add_option("address", opts->address, "HOST:PORT; HOST is a name, IPv4 address or [IPv6]")
+  cmd->add_option("address", opts->address,
+                  "HOST:PORT, or HOST then PORT; HOST is a name, an IPv4 address or an IPv6 "
+                  "address ([::1]:5000, ::1 5000)")
       ->required()
       ->type_name("HOST:PORT")
       ->check(kNonEmpty);
+  cmd->add_option("port", opts->port, "The port, when HOST:PORT was given as HOST only")
+      ->type_name("PORT");
   cmd->add_option("--peer-fingerprint", opts->peer_fingerprint,
                   "Accept only the server key with this fingerprint (known_hosts is not used)")
       ->type_name("SHA256:...")

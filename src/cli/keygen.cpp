@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/checks.hpp"
 #include "cli/identity.hpp"
 #include "cli/non_empty.hpp"
 #include "cli/passphrase.hpp"
@@ -89,7 +90,15 @@ Command add_keygen(CLI::App& app) {
       ->check(kNonEmpty);
   cmd->add_option("--bits,-b", opts->bits, "RSA key size: 2048, 3072 or 4096")
       ->capture_default_str()
-      ->type_name("N");
+      ->type_name("N")
+      ->check(checked("--bits", [](const std::string& value) {
+        // The size itself is judged by check_bits, with the reason.
+        const std::string_view digits =
+            std::string_view(value).substr(value.starts_with('-') ? 1 : 0);
+        const bool number = !digits.empty() && digits.size() < 19 &&
+                            digits.find_first_not_of("0123456789") == std::string_view::npos;
+        return number ? std::string() : std::string("not a number; use 2048, 3072 or 4096");
+      }));
   cmd->add_flag("--force,-f", opts->force, "Overwrite existing key files");
   cmd->add_option("--passphrase-file", opts->passphrase_file,
                   "Read the passphrase from the first line of FILE (else CRYPTOCHAT_PASSPHRASE, "

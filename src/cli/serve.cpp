@@ -9,6 +9,7 @@
 #include "chat/handshake_stage.hpp"
 #include "chat/room_server.hpp"
 #include "chat/stream_session.hpp"
+#include "cli/checks.hpp"
 #include "cli/identity.hpp"
 #include "cli/non_empty.hpp"
 #include "cli/session_io.hpp"
@@ -65,8 +66,10 @@ void serve_once(const chat::StageLimits& limits, const crypto::PrivateKey& ident
   const std::string peer_name = printable(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
-  chat::StreamSession(conn, std::move(joined->established), io, console, stop_fd).run();
+  const auto result =
+      chat::StreamSession(conn, std::move(joined->established), io, console, stop_fd).run();
   console.info("{} ({}) left", peer_name, peer_fp);
+  console.debug("{} left because {}", peer_name, chat::describe(result.end));
 }
 
 void serve(const ServeOptions& opts, const Console& console) {
@@ -92,9 +95,13 @@ void serve(const ServeOptions& opts, const Console& console) {
   auto listener = net::Listener::open(
       opts.bind.empty() ? std::nullopt : std::optional<std::string>(opts.bind), opts.port);
   listener.set_nonblocking(true);
-  console.info("listening on {} as {} ({})", listener.local_name(), name, identity.fingerprint());
+  console.result("listening on {} as {} ({})", listener.local_name(), name, identity.fingerprint());
   if (allowed) {
     console.info("admitting only the {} keys in {}", allowed->size(), opts.authorized_keys);
+  } else {
+    console.info(
+        "anyone who can reach this port may join; --authorized-keys FILE admits only "
+        "the keys in FILE");
   }
 
   chat::StageLimits limits;
@@ -136,10 +143,13 @@ void serve(const ServeOptions& opts, const Console& console) {
 Command add_serve(CLI::App& app) {
   auto opts = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "Wait for peers and talk to them, end-to-end encrypted");
-  cmd->add_option("--port,-p", opts->port, "TCP port to listen on (0: any free port)")
+  cmd->add_option("--port,-p", opts->port,
+                  "TCP port to listen on (0: any free port, shown on the 'listening on' line)")
       ->capture_default_str()
-      ->type_name("N");
-  cmd->add_option("--bind,-b", opts->bind, "Address to listen on [default: all IPv4 and IPv6]")
+      ->type_name("N")
+      ->check(integer_in("--port", 0, 65535));
+  // No short form: -b is keygen's --bits (as in ssh-keygen).
+  cmd->add_option("--bind", opts->bind, "Address to listen on [default: all IPv4 and IPv6]")
       ->type_name("ADDR")
       ->check(kNonEmpty);
   cmd->add_flag("--once", opts->once,
@@ -149,19 +159,21 @@ Command add_serve(CLI::App& app) {
       ->type_name("FILE")
       ->check(kNonEmpty);
   add_seconds_option(*cmd, "--handshake-timeout", opts->handshake_timeout,
-                     "Drop a connection that has not finished the handshake in this many seconds");
+                     "Drop a connection that has not finished the handshake in this time");
   cmd->add_option("--max-handshakes", opts->max_handshakes,
                   "Connections allowed in the handshake at once; past it the oldest is dropped")
       ->capture_default_str()
       ->type_name("N")
-      ->check(CLI::Range(1, 100000));
+      ->check(integer_in("--max-handshakes", 1, 100000));
   cmd->add_option("--max-clients", opts->max_clients,
                   "Clients in the room at once; past it a newcomer is refused")
       ->capture_default_str()
       ->type_name("N")
-      ->check(CLI::Range(1, 100000));
+      ->check(integer_in("--max-clients", 1, 100000));
   add_seconds_option(*cmd, "--idle-timeout", opts->idle_timeout,
-                     "Drop a client that has sent nothing for this many seconds [default: never]");
+                     "Drop a room client that has sent nothing for this long (0: never) "
+                     "[default: never]",
+                     true);
   cmd->add_flag("--progress", opts->progress,
                 "Show bytes sent and received, the rate and the time left on stderr");
   add_no_color_option(*cmd, opts->no_color);

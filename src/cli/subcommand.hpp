@@ -2,6 +2,7 @@
 // parsed, and the option for a time limit in seconds.
 #pragma once
 
+#include <fmt/format.h>
 #include <CLI/App.hpp>
 #include <CLI/Validators.hpp>
 
@@ -9,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/checks.hpp"
 #include "util/console.hpp"
 
 namespace cryptochat::cli {
@@ -25,12 +27,17 @@ Command when_parsed(const CLI::App* cmd, std::shared_ptr<Options> options, Run r
   };
 }
 
+// A time limit in seconds, typed as TIME (checks.hpp: "1.5", "90s", "5m", "2h", "1d", at most
+// 30 days). zero_means_never: 0 is allowed and means no limit (the caller handles it).
 inline CLI::Option* add_seconds_option(CLI::App& cmd, const std::string& name, double& seconds,
-                                       const std::string& help) {
-  return cmd.add_option(name, seconds, help)
-      ->capture_default_str()
-      ->type_name("SECONDS")
-      ->check(CLI::Range(0.1, 3600.0));
+                                       const std::string& help, bool zero_means_never = false) {
+  auto* opt = cmd.add_option(name, seconds, help)
+                  ->type_name("TIME")
+                  ->transform(duration(name, zero_means_never));
+  if (seconds > 0) {
+    opt->default_str(fmt::format("{:g}s", seconds));
+  }
+  return opt;
 }
 
 }  // namespace cryptochat::cli

@@ -121,6 +121,30 @@ HostPort parse_host_port(std::string_view text) {
   return HostPort{std::string(host), parse_port(text, port)};
 }
 
+HostPort parse_host_and_port(std::string_view host, std::string_view port) {
+  if (host.size() > max_input || port.size() > max_input) {
+    refuse(host.size() > max_input ? host : port,
+           fmt::format("is longer than {} bytes", max_input));
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    check_ipv6_literal(host, host);
+  } else if (host.find(':') != std::string_view::npos) {
+    check_ipv6_literal(host, host);  // "::1 5000": no brackets needed when the port is apart
+  } else {
+    check_host(host, host);
+  }
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos) {
+    refuse(port, "is not a port (use a number from 1 to 65535)");
+  }
+  const auto value = static_cast<unsigned>(std::stoul(std::string(port)));
+  if (value == 0 || value > max_port) {
+    refuse(port, "is not a port (use a number from 1 to 65535)");
+  }
+  return HostPort{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
 std::string format_host_port(const HostPort& target) {
   if (target.host.find(':') != std::string::npos) {
     return fmt::format("[{}]:{}", target.host, target.port);

@@ -19,6 +19,10 @@ struct HostPort {
 // only. Throws UsageError.
 HostPort parse_host_port(std::string_view text);
 
+// HOST and PORT given apart, as netcat takes them: "localhost" "5000", "::1" "5000" or
+// "[::1]" "5000" (brackets optional). Same limits and errors as parse_host_port.
+HostPort parse_host_and_port(std::string_view host, std::string_view port);
+
 // The inverse of parse_host_port: "[::1]:5000" for IPv6 literals, "host:5000" otherwise.
 std::string format_host_port(const HostPort& target);
 

@@ -86,19 +86,38 @@ Attempt attempt(const addrinfo& ai, Clock::time_point deadline) {
 
 }  // namespace
 
-Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout) {
+Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout,
+                   const Console& console) {
+  const auto resolve_start = Clock::now();
   const auto list =
       detail::resolve(target.host.c_str(), target.port, 0,
                       fmt::format("cannot resolve '{}'", detail::printable(target.host)));
   const std::string where = detail::printable(format_host_port(target));
+  const auto ms_since = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  if (console.verbosity() == Verbosity::verbose) {
+    std::string addresses;
+    for (const addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
+      addresses +=
+          (addresses.empty() ? "" : ", ") + detail::sockaddr_text(ai->ai_addr, ai->ai_addrlen);
+    }
+    console.debug("{} resolved in {:.1f} ms to {}", detail::printable(target.host),
+                  ms_since(resolve_start), addresses);
+  }
   const auto deadline = Clock::now() + timeout;
   int last_err = EHOSTUNREACH;  // only reported if getaddrinfo returned no address at all
   for (const addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
+    const auto attempt_start = Clock::now();
+    const std::string address = detail::sockaddr_text(ai->ai_addr, ai->ai_addrlen);
     Attempt result = attempt(*ai, deadline);
     if (result.fd) {
+      console.debug("connected to {} in {:.1f} ms", address, ms_since(attempt_start));
       detail::set_fd_nonblocking(result.fd.get(), false);
       return Socket(std::move(result.fd));
     }
+    console.debug("connecting to {} failed after {:.1f} ms: {}", address, ms_since(attempt_start),
+                  result.timed_out ? std::string("timed out") : errno_text(result.err));
     if (result.timed_out) {
       throw NetError(fmt::format("cannot connect to {}: timed out after {:g} s", where,
                                  static_cast<double>(timeout.count()) / 1000.0));

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "net/address.hpp"
+#include "util/console.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cryptochat::net {
@@ -89,6 +90,9 @@ class Listener {
 // `timeout` in total (name resolution before them is not bounded by it). The socket comes back in
 // blocking mode with TCP_NODELAY off. Throws NetError "cannot resolve '...': ..." or
 // "cannot connect to HOST:PORT: ...".
-Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout);
+// With --verbose, console shows the addresses resolved and each attempt (how long, why it
+// failed).
+Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout,
+                   const Console& console = Console(Verbosity::quiet));
 
 }  // namespace cryptochat::net

@@ -53,6 +53,13 @@ class Console {
     }
   }
 
+  // Results a script may need on stderr, such as where a server listens (the port --port 0
+  // chose): shown even with --quiet, which silences chatter, not results.
+  template <typename... Args>
+  void result(fmt::format_string<Args...> format, Args&&... args) const {
+    line(fmt::format(format, std::forward<Args>(args)...));
+  }
+
   // Warnings are shown even with --quiet: they concern security.
   template <typename... Args>
   void warn(fmt::format_string<Args...> format, Args&&... args) const {

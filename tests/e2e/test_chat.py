@@ -778,5 +778,111 @@ class TerminalTest(SessionTestCase):
         self.assertIn(b"ended the chat", client.stderr)
 
 
+
+class ClearCliTest(SessionTestCase):
+    """Issue 13 on a real session: HOST PORT, --verbose's story, -q and the open-server note."""
+
+    def lines(self, proc):
+        return proc.stderr.decode(errors="replace").splitlines()
+
+    def test_host_and_port_as_two_words(self):
+        for host in ("127.0.0.1", "localhost", "::1", "[::1]"):
+            with self.subTest(host=host):
+                c_out = self.path("client.out")
+                server = self.start_server(stdin=write_bytes(self.path("s.in"), b"down\n"),
+                                           stdout=self.path("server.out"))
+                client = self.start_client(host, str(server.port),
+                                           stdin=write_bytes(self.path("c.in"), b"up\n"),
+                                           stdout=c_out)
+                client.finish(0)
+                server.finish(0)
+                self.assertEqual(read_bytes(c_out), b"down\n")
+                self.assertEqual(read_bytes(self.path("server.out")), b"up\n")
+
+    def test_verbose_tells_the_story_of_a_session(self):
+        s_in = write_bytes(self.path("s.in"), b"x" * 100)
+        c_in = write_bytes(self.path("c.in"), b"y" * 70000)
+        server, client, _, _ = self.transfer(s_in, c_in, server_args=("-v",),
+                                             client_args=("-v",))
+        c = self.lines(client)
+        expected = [
+            r"cryptochat: 127\.0\.0\.1 resolved in \d+\.\d ms to 127\.0\.0\.1:\d+$",
+            r"cryptochat: connected to 127\.0\.0\.1:\d+ in \d+\.\d ms$",
+            r"cryptochat: handshake: hello sent at \d+\.\d ms$",
+            r"cryptochat: handshake: server key SHA256:\S{43} \(2048 bits\) received at \d+\.\d ms$",
+            r"cryptochat: first contact with 127\.0\.0\.1:\d+: .*",
+            r"cryptochat: handshake: done at \d+\.\d ms; protocol version 2, cipher suite 1 "
+            r"\(X25519, RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM\)$",
+            r"cryptochat: connected to srv \(SHA256:\S{43}\) at 127\.0\.0\.1:\d+$",
+            r"cryptochat: session with 127\.0\.0\.1:\d+ ended: both sides ended their data and "
+            r"confirmed the other's \(EOF both ways\); sent 70000 bytes in \d+ records, "
+            r"received 100 bytes in 1 records$",
+        ]
+        self.assertEqual(len(c), len(expected), client.describe())
+        for line, regex in zip(c, expected):
+            self.assertRegex(line, regex)
+        s = self.lines(server)
+        expected = [
+            r"cryptochat: listening on \S+ as srv \(SHA256:\S{43}\)$",
+            r"cryptochat: anyone who can reach this port may join; --authorized-keys FILE admits "
+            r"only the keys in FILE$",
+            r"cryptochat: 127\.0\.0\.1:\d+: connection accepted, handshake started \(1 under way\)$",
+            r"cryptochat: 127\.0\.0\.1:\d+: handshake done in \d+\.\d ms$",
+            r"cryptochat: cli \(SHA256:\S{43}\) joined from 127\.0\.0\.1:\d+$",
+            r"cryptochat: session with 127\.0\.0\.1:\d+ ended: both sides ended .* sent 100 bytes "
+            r"in 1 records, received 70000 bytes in \d+ records$",
+            r"cryptochat: cli \(SHA256:\S{43}\) left$",
+            r"cryptochat: cli left because both sides ended their data and confirmed the "
+            r"other's \(EOF both ways\)$",
+        ]
+        self.assertEqual(len(s), len(expected), server.describe())
+        for line, regex in zip(s, expected):
+            self.assertRegex(line, regex)
+
+    def test_quiet_still_says_where_it_listens(self):
+        server = self.start_server("-q", stdin=write_bytes(self.path("s.in"), b""),
+                                   stdout=self.path("server.out"))
+        client = self.start_client(f"127.0.0.1:{server.port}", "-q",
+                                   stdin=write_bytes(self.path("c.in"), b""),
+                                   stdout=self.path("client.out"))
+        client.finish(0)
+        server.finish(0)
+        self.assertEqual(len(self.lines(server)), 1, server.describe())
+        self.assertRegex(self.lines(server)[0], r"^cryptochat: listening on \S+:\d+ as srv ")
+        # Only the warning, which -q never hides (it concerns security).
+        self.assertEqual(len(self.lines(client)), 1, client.describe())
+        self.assertRegex(self.lines(client)[0], r"^cryptochat: first contact with ")
+
+    def test_normal_serve_says_who_may_join(self):
+        server = self.start_server(stdin=write_bytes(self.path("s.in"), b""),
+                                   stdout=self.path("server.out"))
+        server.wait_for(re.compile(rb"^cryptochat: anyone who can reach this port may join; "
+                                   rb"--authorized-keys FILE admits only the keys in FILE$"))
+
+
+    def test_verbose_room_says_why_a_client_left(self):
+        server = self.start_server("-v", once=False, stdin=self.pipe()[0],
+                                   stdout=self.path("server.out"))
+        client = self.start_client(f"127.0.0.1:{server.port}",
+                                   stdin=write_bytes(self.path("c.in"), b"bye\n"),
+                                   stdout=self.path("client.out"))
+        client.finish(0)
+        server.wait_for(re.compile(rb"^cryptochat: cli \(127\.0\.0\.1:\d+\) is leaving: its input "
+                                   rb"ended$"))
+        server.wait_for(re.compile(rb"^cryptochat: cli \(SHA256:\S{43}\) left$"))
+
+
+    def test_time_values_take_units_and_idle_timeout_0_is_never(self):
+        server = self.start_server("--idle-timeout", "0", "--handshake-timeout", "1d",
+                                   once=False, stdin=self.pipe()[0],
+                                   stdout=self.path("server.out"))
+        client = self.start_client(f"127.0.0.1:{server.port}", "--connect-timeout", "90s",
+                                   stdin=write_bytes(self.path("c.in"), b"hi\n"),
+                                   stdout=self.path("client.out"))
+        client.finish(0)
+        server.wait_for(re.compile(rb"^cryptochat: cli \(SHA256:\S{43}\) left$"))
+        self.assertNotIn(b"error", server.stderr)
+
+
 if __name__ == "__main__":
     main()

@@ -26,16 +26,17 @@ class CliTestCase(CryptochatTestCase):
         for marker in CRASH_MARKERS:
             self.assertNotIn(marker, proc.stderr)
 
-    def assert_usage_error(self, proc):
-        """Exit 2, nothing on stdout, a short message on stderr (CLI11 may add a --help hint)."""
+    def assert_usage_error(self, proc, message=None):
+        """Exit 2, nothing on stdout, one line `cryptochat: error: ...` on stderr (exactly
+        `cryptochat: error: MESSAGE` when message is given)."""
         self.assert_no_crash(proc)
         self.assertEqual(proc.returncode, 2, f"stderr: {proc.stderr!r}")
         self.assertEqual(proc.stdout, b"")
         lines = proc.stderr.decode(errors="replace").splitlines()
-        self.assertGreaterEqual(len(lines), 1, "no message on stderr")
-        self.assertLessEqual(len(lines), 2, f"stderr: {proc.stderr!r}")
-        if len(lines) == 2:
-            self.assertIn("--help", lines[1])
+        self.assertEqual(len(lines), 1, f"stderr: {proc.stderr!r}")
+        self.assertTrue(lines[0].startswith("cryptochat: error: "), lines[0])
+        if message is not None:
+            self.assertEqual(lines[0], "cryptochat: error: " + message)
         self.assertFalse(os.path.exists(self.config), "a usage error created the config folder")
 
     def assert_generated(self, proc):
@@ -126,7 +127,7 @@ class UsageErrorTest(CliTestCase):
                 self.assert_usage_error(self.run_cc(*args))
 
     def test_unknown_subcommand(self):
-        for args in (("frobnicate",), ("keygenx",), ("KEYGEN",), ("help",)):
+        for args in (("frobnicate",), ("keygenx",), ("KEYGEN",), ("help", "frob")):
             with self.subTest(args=args):
                 self.assert_usage_error(self.run_cc(*args))
 
@@ -158,6 +159,102 @@ class UsageErrorTest(CliTestCase):
         self.assertTrue(proc.stderr.startswith(b"cryptochat: error: "), proc.stderr)
         self.assertIn(b"--show", proc.stderr)
         self.assertFalse(os.path.exists(self.path("k")))
+
+
+class ClearUsageErrorTest(CliTestCase):
+    """Issue 13: every parse error is one line of ours, with a hint where one helps."""
+
+    def test_did_you_mean_subcommand(self):
+        for args, message in (
+                (("serv",), "unknown subcommand 'serv'; did you mean 'serve'?"),
+                (("conect", "h:1"), "unknown subcommand 'conect'; did you mean 'connect'?"),
+                (("KEYGEN",), "unknown subcommand 'KEYGEN'; did you mean 'keygen'?"),
+                (("hlep",), "unknown subcommand 'hlep'; did you mean 'help'?"),
+                (("frobnicate",),
+                 "unknown subcommand 'frobnicate' (the subcommands are keygen, serve and connect)"),
+                (("help", "serv"), "unknown subcommand 'serv'; did you mean 'serve'?")):
+            with self.subTest(args=args):
+                self.assert_usage_error(self.run_cc(*args), message)
+
+    def test_did_you_mean_option(self):
+        for args, message in (
+                (("serve", "--prot", "5000"),
+                 "unknown option '--prot' for cryptochat serve; did you mean '--port'?"),
+                (("serve", "--onse"),
+                 "unknown option '--onse' for cryptochat serve; did you mean '--once'?"),
+                (("keygen", "--froce"),
+                 "unknown option '--froce' for cryptochat keygen; did you mean '--force'?"),
+                (("serve", "-b", "::1"),
+                 "unknown option '-b' for cryptochat serve; did you mean '--bind'?"),
+                (("keygen", "--frobnicate"),
+                 "unknown option '--frobnicate' for cryptochat keygen "
+                 "(see 'cryptochat help keygen')"),
+                (("-x",), "unknown option '-x' (see 'cryptochat help')"),
+                (("serve", "extra"),
+                 "unexpected argument 'extra' for cryptochat serve (see 'cryptochat help serve')")):
+            with self.subTest(args=args):
+                self.assert_usage_error(self.run_cc(*args), message)
+
+    def test_missing_and_mismatched(self):
+        for args, message in (
+                ((), "no subcommand given: use keygen, serve or connect (see 'cryptochat help')"),
+                (("connect",), "cryptochat connect needs HOST:PORT (see 'cryptochat help connect')"),
+                (("keygen", "--out"), "--out needs a value (PATH)"),
+                (("serve", "--once=1", "--port"), "--port needs a value (N)"),
+                (("serve", "--once=abc"), "--once takes no value"),
+                (("-v", "-q", "keygen"), "--verbose and --quiet cannot be used together")):
+            with self.subTest(args=args):
+                self.assert_usage_error(self.run_cc(*args), message)
+
+    def test_values_out_of_range_say_the_range(self):
+        for args, message in (
+                (("serve", "--port", "70000"), "--port 70000: must be 0 to 65535"),
+                (("serve", "-p", "abc"), "--port abc: not a whole number; use 0 to 65535"),
+                (("serve", "--max-clients", "0"), "--max-clients 0: must be 1 to 100000"),
+                (("serve", "--max-handshakes", "-3"),
+                 "--max-handshakes -3: not a whole number; use 1 to 100000"),
+                (("keygen", "--bits", "abc"), "--bits abc: not a number; use 2048, 3072 or 4096"),
+                (("serve", "--idle-timeout", "31d"),
+                 "--idle-timeout 31d: must be 0 (no limit) to 30 days (2592000 s)"),
+                (("serve", "--handshake-timeout", "0"),
+                 "--handshake-timeout 0: must be 1 ms to 30 days (2592000 s)"),
+                (("connect", "h:1", "--connect-timeout", "5x"),
+                 "--connect-timeout 5x: not a time; use seconds or a number with s, m, h or d "
+                 "(90s, 5m, 2h, 1d), 1 ms to 30 days (2592000 s)"),
+                (("connect", "localhost", "70000"),
+                 "'70000' is not a port (use a number from 1 to 65535)"),
+                (("connect", "localhost:70000"),
+                 "'localhost:70000' has a bad port (use a number from 1 to 65535)")):
+            with self.subTest(args=args):
+                self.assert_usage_error(self.run_cc(*args), message)
+
+    def test_help_subcommand(self):
+        top = self.run_cc("--help", check=0).stdout
+        self.assertEqual(self.run_cc("help", check=0).stdout, top)
+        for sub in ("keygen", "serve", "connect"):
+            with self.subTest(sub=sub):
+                proc = self.run_cc("help", sub, check=0)
+                self.assertEqual(proc.stdout, self.run_cc(sub, "--help", check=0).stdout)
+                self.assertEqual(proc.stderr, b"")
+                self.assertIn(f"Usage: cryptochat {sub}".encode(), proc.stdout)
+
+    def test_help_has_no_parser_clutter_and_a_footer(self):
+        for args in ((), ("keygen",), ("serve",), ("connect",)):
+            with self.subTest(args=args):
+                out = self.run_cc(*args, "--help", check=0).stdout.decode()
+                for clutter in ("Excludes:", "Needs:", " in [", "FLOAT", "INT", "[Option",
+                                "REQUIRED", "=5000", "=10"):
+                    self.assertNotIn(clutter, out)
+                lines = out.rstrip("\n").splitlines()
+                self.assertIn("man cryptochat", lines[-3])
+                self.assertEqual(lines[-2], "Exit status: 0 ok (in a session: every byte "
+                                 "delivered and confirmed), 1 failure,")
+                self.assertEqual(lines[-1], "2 usage error, 3 authentication failed.")
+        serve = self.run_cc("serve", "--help", check=0).stdout.decode()
+        self.assertIn("TIME is seconds (1.5) or a number with a unit (90s, 5m, 2h, 1d)", serve)
+        self.assertIn("[default: 5000]", serve)
+        self.assertNotIn("-b,", serve)
+        self.assertIn("-b,--bits", self.run_cc("keygen", "--help", check=0).stdout.decode())
 
 
 class RuntimeErrorTest(CliTestCase):

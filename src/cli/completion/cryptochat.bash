@@ -72,13 +72,9 @@ _cryptochat()
         --name | -n | --port | -p | --peer-fingerprint | --*-timeout | --max-*)
             return # free text or a number
             ;;
-        --bits)
+        --bits | -b)
+            # -b is keygen's --bits only (serve's --bind has no short form)
             COMPREPLY=($(compgen -W "2048 3072 4096" -- "$cur"))
-            return
-            ;;
-        -b)
-            # --bits for keygen, --bind for serve
-            [[ $sub == keygen ]] && COMPREPLY=($(compgen -W "2048 3072 4096" -- "$cur"))
             return
             ;;
         --bind)
@@ -100,7 +96,7 @@ _cryptochat()
             opts="--out -o --bits -b --force -f --passphrase-file --show --ssh"
             ;;
         serve)
-            opts="--port -p --bind -b --once --authorized-keys --handshake-timeout
+            opts="--port -p --bind --once --authorized-keys --handshake-timeout
                   --max-handshakes --max-clients --idle-timeout --progress --no-color
                   $identity_opts"
             ;;

@@ -103,3 +103,26 @@ TEST_CASE("format_host_port brackets IPv6 literals and round-trips") {
     CHECK(format_host_port(parse_host_port(text)) == text);
   }
 }
+
+TEST_CASE("parse_host_and_port takes HOST and PORT apart, as netcat does") {
+  CHECK(parse_host_and_port("localhost", "5000").host == "localhost");
+  CHECK(parse_host_and_port("localhost", "5000").port == 5000);
+  CHECK(parse_host_and_port("127.0.0.1", "1").port == 1);
+  CHECK(parse_host_and_port("::1", "5000").host == "::1");
+  CHECK(parse_host_and_port("[::1]", "65535").host == "::1");
+  CHECK(parse_host_and_port("fe80::1%eth0", "22").host == "fe80::1%eth0");
+  CHECK(format_host_port(parse_host_and_port("::1", "5000")) == "[::1]:5000");
+  const std::string bad_port = "is not a port (use a number from 1 to 65535)";
+  CHECK_THROWS_WITH_AS(parse_host_and_port("h", "70000"), ("'70000' " + bad_port).c_str(),
+                       UsageError);
+  CHECK_THROWS_WITH_AS(parse_host_and_port("h", "0"), ("'0' " + bad_port).c_str(), UsageError);
+  CHECK_THROWS_WITH_AS(parse_host_and_port("h", "5k"), ("'5k' " + bad_port).c_str(), UsageError);
+  CHECK_THROWS_WITH_AS(parse_host_and_port("h", ""), ("'' " + bad_port).c_str(), UsageError);
+  CHECK_THROWS_WITH_AS(parse_host_and_port("h", "0000005000"), ("'0000005000' " + bad_port).c_str(),
+                       UsageError);
+  CHECK_THROWS_AS(parse_host_and_port("::zz", "5000"), UsageError);
+  CHECK_THROWS_AS(parse_host_and_port("[::1", "5000"), UsageError);
+  CHECK_THROWS_AS(parse_host_and_port("", "5000"), UsageError);
+  CHECK_THROWS_AS(parse_host_and_port("a b", "5000"), UsageError);
+  CHECK_THROWS_AS(parse_host_and_port(std::string(400, 'a'), "5000"), UsageError);
+}
