@@ -15,6 +15,7 @@
 #include <system_error>
 #include <vector>
 
+#include "util/edit_distance.hpp"
 #include "util/error.hpp"
 #include "util/paths.hpp"
 #include "util/text.hpp"
@@ -50,7 +51,7 @@ std::string config_path(const CLI::App& app) {
 // What a value in the file must be, from the option it sets. Flags take booleans; the options
 // of a count or a time take numbers (their type names, given where they are added, say so);
 // every other option takes a string. No option takes several values, so arrays are refused.
-enum class Kind { boolean, integer, number, string };
+enum class Kind { boolean, integer, number, time, string };
 
 Kind kind_of(const CLI::Option& opt) {
   if (opt.get_expected_min() == 0) {
@@ -65,6 +66,9 @@ Kind kind_of(const CLI::Option& opt) {
   if (type == "SECONDS") {
     return Kind::number;
   }
+  if (type == "TIME") {
+    return Kind::time;  // seconds as a number, or a string with a unit: "90s", "5m", "2h", "1d"
+  }
   return Kind::string;
 }
 
@@ -76,6 +80,8 @@ std::string_view kind_name(Kind kind) {
       return "an integer";
     case Kind::number:
       return "a number";
+    case Kind::time:
+      return "a number of seconds or a string such as \"5m\"";
     case Kind::string:
       return "a string";
   }
@@ -119,10 +125,16 @@ std::optional<std::string> value_text(const toml::node& node, Kind kind) {
       return std::nullopt;
     case Kind::integer:
     case Kind::number:
+    case Kind::time:
+      if (kind == Kind::time) {
+        if (const auto* value = node.as_string()) {
+          return value->get();
+        }
+      }
       if (const auto* value = node.as_integer()) {
         return fmt::format("{}", value->get());
       }
-      if (const auto* value = node.as_floating_point(); value != nullptr && kind == Kind::number) {
+      if (const auto* value = node.as_floating_point(); value != nullptr && kind != Kind::integer) {
         return fmt::format("{}", value->get());
       }
       return std::nullopt;
@@ -133,42 +145,6 @@ std::optional<std::string> value_text(const toml::node& node, Kind kind) {
       return std::nullopt;
   }
   return std::nullopt;
-}
-
-// Levenshtein distance, for "did you mean"; names are short (bounded by the option names).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// The closest of names to name, when it is close enough to be a typo.
-std::optional<std::string> closest(std::string_view name, const std::vector<std::string>& names) {
-  if (name.size() > 64) {
-    return std::nullopt;
-  }
-  const std::size_t limit = name.size() <= 3 ? 1 : 2;
-  std::optional<std::string> best;
-  std::size_t best_distance = limit + 1;
-  for (const std::string& candidate : names) {
-    const std::size_t distance = edit_distance(name, candidate);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = candidate;
-    }
-  }
-  return best;
 }
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -308,7 +284,7 @@ class Applier {
 
   void unknown_section(const Entry& entry) const {
     const std::string name = printable(entry.key->str());
-    const auto suggestion = closest(entry.key->str(), section_names(app_));
+    const auto suggestion = closest_match(entry.key->str(), section_names(app_));
     fail(entry, fmt::format("unknown section [{}]{}; the sections are {}", name,
                             suggestion ? fmt::format(" (did you mean [{}]?)", *suggestion) : "",
                             join_names(section_names(app_))));
@@ -342,7 +318,7 @@ class Applier {
         opt != nullptr && settable(*entry.owner, *opt)) {
       suggestion = opt->get_lnames().front();  // a one-letter name: the file takes long names
     } else {
-      suggestion = closest(name, settable_names(*entry.owner));
+      suggestion = closest_match(name, settable_names(*entry.owner));
     }
     const std::string hint =
         suggestion ? fmt::format(" (did you mean '{}'?)", printable(*suggestion)) : "";

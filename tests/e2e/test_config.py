@@ -203,7 +203,10 @@ class ConfigTest(SessionTestCase):
             ("[serve]\n\nhandshake-timeout = -1.5\n", 3,
              "bad value for 'handshake-timeout' in [serve]: -1.5: "),
             ("[serve]\nidle-timeout = nan\n", 2, "'idle-timeout' in [serve]", "not a finite number"),
-            ("[serve]\nidle-timeout = \"10\"\n", 2, "takes a number, not a string"),
+            ("[serve]\nidle-timeout = \"ten\"\n", 2, "bad value for 'idle-timeout' in [serve]"),
+            ("[serve]\nidle-timeout = true\n", 2,
+             "'idle-timeout' in [serve] takes a number of seconds or a string such as \"5m\", "
+             "not a boolean"),
             ("[serve]\nonce = \"yes\"\n", 2, "'once' in [serve] takes a boolean (true or false), "
              "not a string"),
             ("verbose = 1\n", 1, "'verbose' takes a boolean (true or false), not an integer"),
@@ -220,6 +223,13 @@ class ConfigTest(SessionTestCase):
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertIn(b"--port", proc.stderr)
         self.assertNotIn(b"config.toml", proc.stderr)
+
+    def test_times_take_seconds_or_a_unit(self):
+        # A TIME option takes a number of seconds or the command line's "90s", "5m", "2h", "1d".
+        self.write_config(self.server_config,
+                          "[serve]\nhandshake-timeout = \"2m\"\nidle-timeout = 0\n")
+        server = self.start_server()
+        self.assertNotEqual(server.port, 0)
 
     def test_the_command_line_wins_over_a_bad_value_but_not_a_bad_type(self):
         # A value the command line replaces is not used, so only its type is checked: the
