@@ -386,8 +386,12 @@ class Applier {
       }
       std::string copy = text;
       if (const std::string reason = (*validator)(copy); !reason.empty()) {
-        fail(entry, fmt::format("bad value for {}: {}: {}", describe(entry), printable(text),
-                                printable(reason)));
+        // The command line's checks (cli/checks.hpp) start their reason with the value itself.
+        const bool names_value = std::string_view(reason).starts_with(text + ": ");
+        fail(entry, names_value
+                        ? fmt::format("bad value for {}: {}", describe(entry), printable(reason))
+                        : fmt::format("bad value for {}: {}: {}", describe(entry), printable(text),
+                                      printable(reason)));
       }
     }
   }

@@ -171,7 +171,7 @@ class ClearUsageErrorTest(CliTestCase):
                 (("KEYGEN",), "unknown subcommand 'KEYGEN'; did you mean 'keygen'?"),
                 (("hlep",), "unknown subcommand 'hlep'; did you mean 'help'?"),
                 (("frobnicate",),
-                 "unknown subcommand 'frobnicate' (the subcommands are keygen, serve and connect)"),
+                 "unknown subcommand 'frobnicate' (the subcommands are keygen, serve, connect and known-hosts)"),
                 (("help", "serv"), "unknown subcommand 'serv'; did you mean 'serve'?")):
             with self.subTest(args=args):
                 self.assert_usage_error(self.run_cc(*args), message)
@@ -197,7 +197,7 @@ class ClearUsageErrorTest(CliTestCase):
 
     def test_missing_and_mismatched(self):
         for args, message in (
-                ((), "no subcommand given: use keygen, serve or connect (see 'cryptochat help')"),
+                ((), "no subcommand given: use keygen, serve, connect or known-hosts (see 'cryptochat help')"),
                 (("connect",), "cryptochat connect needs HOST:PORT (see 'cryptochat help connect')"),
                 (("keygen", "--out"), "--out needs a value (PATH)"),
                 (("serve", "--once=1", "--port"), "--port needs a value (N)"),
