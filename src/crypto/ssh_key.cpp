@@ -15,6 +15,7 @@
 
 #include "crypto/fingerprint.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace cryptochat::crypto {
 
@@ -34,10 +35,6 @@ constexpr std::size_t kMaxCommentBytes = 4096;
 constexpr std::size_t kAesBlock = 16;
 constexpr std::size_t kPlainBlock = 8;
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t';
-}
-
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (is_blank(text.front()))) {
     text.remove_prefix(1);
@@ -46,19 +43,6 @@ std::string_view trim(std::string_view text) {
     text.remove_suffix(1);
   }
   return text;
-}
-
-std::string_view take_field(std::string_view& text) {
-  std::size_t end = 0;
-  while (end < text.size() && !is_blank(text[end])) {
-    ++end;
-  }
-  const std::string_view field = text.substr(0, end);
-  text.remove_prefix(end);
-  while (!text.empty() && is_blank(text.front())) {
-    text.remove_prefix(1);
-  }
-  return field;
 }
 
 std::string_view as_text(std::span<const std::uint8_t> bytes) {

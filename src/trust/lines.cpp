@@ -31,17 +31,4 @@ bool is_ignorable(std::string_view trimmed) {
   return trimmed.empty() || trimmed.front() == '#';
 }
 
-std::string_view take_field(std::string_view& text) {
-  std::size_t end = 0;
-  while (end < text.size() && !is_blank(text[end])) {
-    ++end;
-  }
-  const std::string_view field = text.substr(0, end);
-  text.remove_prefix(end);
-  while (!text.empty() && is_blank(text.front())) {
-    text.remove_prefix(1);
-  }
-  return field;
-}
-
 }  // namespace cryptochat::trust::detail

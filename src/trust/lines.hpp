@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "util/text.hpp"
+
 namespace cryptochat::trust::detail {
 
 // Both files are meant to be small; the bound keeps a hostile or mistaken file from costing
@@ -31,9 +33,8 @@ class LineReader {
   std::size_t number_ = 0;
 };
 
-inline bool is_blank(char c) {
-  return c == ' ' || c == '\t';
-}
+using cryptochat::is_blank;
+using cryptochat::take_field;
 
 // Control characters (including DEL); bytes from 0x80 up are let through so UTF-8 survives.
 inline bool is_control(char c) {
@@ -46,9 +47,5 @@ std::string_view trim(std::string_view text);
 
 // True for a line that holds nothing: blank, or a comment starting with '#'.
 bool is_ignorable(std::string_view trimmed);
-
-// Removes and returns the first space/tab separated field of text (which must be trimmed at the
-// front); text is left trimmed at the front too.
-std::string_view take_field(std::string_view& text);
 
 }  // namespace cryptochat::trust::detail

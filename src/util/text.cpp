@@ -70,4 +70,17 @@ std::string printable(std::string_view text, bool keep_newlines) {
   return out;
 }
 
+std::string_view take_field(std::string_view& text) {
+  std::size_t end = 0;
+  while (end < text.size() && !is_blank(text[end])) {
+    ++end;
+  }
+  const std::string_view field = text.substr(0, end);
+  text.remove_prefix(end);
+  while (!text.empty() && is_blank(text.front())) {
+    text.remove_prefix(1);
+  }
+  return field;
+}
+
 }  // namespace cryptochat

@@ -11,4 +11,14 @@ namespace cryptochat {
 // cursor nor recolour the screen. Tabs are kept; newlines are kept only when keep_newlines.
 std::string printable(std::string_view text, bool keep_newlines = false);
 
+// A space or a tab: what separates the fields of the one-line formats (known_hosts, authorized
+// keys, ssh-rsa lines).
+inline bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// Removes and returns the first space/tab separated field of text (which must be trimmed at the
+// front); text is left trimmed at the front too.
+std::string_view take_field(std::string_view& text);
+
 }  // namespace cryptochat
