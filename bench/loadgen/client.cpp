@@ -120,13 +120,13 @@ void Client::on_ready(std::uint32_t events) {
     }
   } catch (const Error& e) {
     if (phase_ == Phase::handshaking && conn_ && !plain()) {
-      chat::send_alert_now(*conn_, e, false);
+      chat::send_alert(*conn_, e, chat::Side::client);
     }
     fail(e.what());
   } catch (const std::exception& e) {
     if (phase_ == Phase::handshaking && conn_ && !plain()) {
       const auto error = chat::as_handshake_error(e);
-      chat::send_alert_now(*conn_, error, false);
+      chat::send_alert(*conn_, error, chat::Side::client);
       fail(error.what());
     } else {
       fail(e.what());
@@ -164,81 +164,49 @@ void Client::read_ready() {
   take_frames();
 }
 
+class Client::Events final : public chat::ChannelEvents {
+ public:
+  explicit Events(Client& client) : client_(client) {}
+  void on_data(wire::ByteView /*data*/) override {}  // the server's operator: not measured
+  void on_relay(const wire::Participant& /*sender*/, wire::ByteView data) override {
+    client_.take_lines(text_of(data));
+  }
+  void on_room_event(const wire::RoomEvent& event) override {
+    if (event.kind == wire::RoomEventKind::joined && client_.setup_.on_joined) {
+      client_.setup_.on_joined(event.who.name);
+    }
+  }
+  void on_peer_end(bool quit) override {
+    if (!client_.channel_->local_closed()) {
+      // The server left first (the room closed, or it dropped us): the channel answers as a
+      // real client does, but this client did not get to leave on its own terms.
+      client_.error_ = fmt::format("the server ended the session ({})", quit ? "QUIT" : "END");
+      client_.phase_ = Phase::closing;
+    }
+  }
+
+ private:
+  Client& client_;
+};
+
 void Client::take_frames() {
   if (phase_ == Phase::handshaking) {
     if (!chat::process_handshake_frames(*conn_, *handshake_, setup_.check_server)) {
       return;
     }
-    session_.emplace(handshake_->take_established());
+    // A room member leaves when the server ends, as a person at a terminal does.
+    channel_.emplace(handshake_->take_established(),
+                     chat::Channel::Settings{chat::Channel::Role::client, true});
     handshake_.reset();
     phase_ = Phase::established;
   }
   // Records may have arrived together with the handshake's last frame.
-  while (conn_ && (phase_ == Phase::established || phase_ == Phase::closing)) {
-    auto frame = conn_->decoder().next();
-    if (!frame) {
-      break;
-    }
-    if (frame->type == wire::FrameType::alert) {
-      const auto alert = wire::parse_alert(frame->body);
-      throw wire::ProtocolError(fmt::format("the server sent an alert: {}", printable(alert.text)));
-    }
-    if (frame->type != wire::FrameType::record) {
-      throw wire::ProtocolError("a handshake frame after the handshake");
-    }
-    handle_record(session_->opener.open(*frame));
+  Events events(*this);
+  while (conn_ && (phase_ == Phase::established || phase_ == Phase::closing) &&
+         channel_->receive_one(conn_->decoder(), conn_->outbox(), events)) {
   }
   flush();
   maybe_finish();
-}
-
-void Client::handle_record(const crypto::OpenedRecord& record) {
-  using crypto::ContentType;
-  switch (record.type) {
-    case ContentType::relay:
-      take_lines(text_of(wire::parse_relay(record.data).data));
-      return;
-    case ContentType::room_event: {
-      const auto event = wire::parse_room_event(record.data);
-      if (event.kind == wire::RoomEventKind::joined && setup_.on_joined) {
-        setup_.on_joined(event.who.name);
-      }
-      return;
-    }
-    case ContentType::data:
-      return;  // the server's operator: not part of the measurement
-    case ContentType::end:
-    case ContentType::quit:
-      if (peer_closed_) {
-        throw wire::ProtocolError("the server ended its data twice");
-      }
-      peer_closed_ = true;
-      session_->sealer.seal(ContentType::end_ack, {}, conn_->outbox());
-      ack_sent_ = true;
-      if (!local_closed_) {
-        // The server left first (the room closed, or it dropped us): answer as a real client
-        // does, but this client did not get to leave on its own terms.
-        error_ = fmt::format("the server ended the session ({})",
-                             record.type == ContentType::quit ? "QUIT" : "END");
-        session_->sealer.seal(ContentType::end, {}, conn_->outbox());
-        local_closed_ = true;
-        phase_ = Phase::closing;
-      }
-      return;
-    case ContentType::end_ack:
-      if (!local_closed_ || ack_received_) {
-        throw wire::ProtocolError("an unexpected END_ACK from the server");
-      }
-      ack_received_ = true;
-      return;
-    case ContentType::abort:
-      throw wire::ProtocolError(
-          fmt::format("the server aborted the session: {}", printable(text_of(record.data))));
-    case ContentType::finished:
-      break;
-  }
-  throw wire::ProtocolError(
-      fmt::format("an unexpected record type {} from the server", static_cast<int>(record.type)));
 }
 
 void Client::take_lines(std::string_view data) {
@@ -261,7 +229,7 @@ void Client::send_line(std::string_view line) {
   if (plain()) {
     conn_->outbox().insert(conn_->outbox().end(), line.begin(), line.end());
   } else {
-    session_->sealer.seal(crypto::ContentType::data, bytes_of(line), conn_->outbox());
+    channel_->send_data(bytes_of(line), conn_->outbox());
   }
   flush();
 }
@@ -276,8 +244,7 @@ void Client::begin_close() {
     phase_ = Phase::closed;
     return;
   }
-  session_->sealer.seal(crypto::ContentType::end, {}, conn_->outbox());
-  local_closed_ = true;
+  channel_->end(conn_->outbox());
   phase_ = Phase::closing;
   flush();
   maybe_finish();
@@ -292,8 +259,7 @@ void Client::flush() {
 }
 
 void Client::maybe_finish() {
-  if (phase_ == Phase::closing && local_closed_ && peer_closed_ && ack_sent_ && ack_received_ &&
-      conn_ && !conn_->has_output()) {
+  if (phase_ == Phase::closing && channel_->complete() && conn_ && !conn_->has_output()) {
     // Everything confirmed both ways. Shut our side and read until the server closes, so the
     // kernel never answers unread bytes with a reset.
     conn_->shutdown_write();
@@ -311,8 +277,8 @@ void Client::connection_ended() {
       fail("the server closed the connection during the handshake");
       return;
     case Phase::closing:
-      fail(peer_closed_ ? "the server closed before confirming this client's END"
-                        : "the server closed before its END");
+      fail(channel_->peer_closed() ? "the server closed before confirming this client's END"
+                                   : "the server closed before its END");
       return;
     default:
       fail("the server closed the connection");

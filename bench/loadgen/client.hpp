@@ -1,7 +1,8 @@
 // One client session of the load generator, as a state machine that never blocks: a nonblocking
 // TCP connect, the client handshake (crypto::ClientHandshake driven by
-// chat::process_handshake_frames), the established session (records in, lines out) and the
-// orderly close of PROTOCOL.md (END, then END_ACK both ways). In plain mode the same states carry
+// chat::process_handshake_frames), the established session (a chat::Channel, as the real client
+// has: records in, lines out) and the orderly close of PROTOCOL.md (END, then END_ACK both
+// ways). In plain mode the same states carry
 // raw lines, to compare with `ncat --chat`. The fleet calls on_ready() from its epoll loop.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "chat/channel.hpp"
 #include "chat/connection.hpp"
 #include "chat/handshake_driver.hpp"
 #include "crypto/handshake.hpp"
@@ -96,8 +98,7 @@ class Client {
   void connected();
   void read_ready();
   void take_frames();
-  void take_record();
-  void handle_record(const crypto::OpenedRecord& record);
+  class Events;  // what the channel hands over
   void take_lines(std::string_view data);
   void connection_ended();
   void maybe_finish();
@@ -112,13 +113,9 @@ class Client {
   UniqueFd connecting_;  // the socket until the connect completes
   std::optional<chat::Connection> conn_;
   std::unique_ptr<crypto::ClientHandshake> handshake_;  // only while handshaking
-  std::optional<crypto::Established> session_;
+  std::optional<chat::Channel> channel_;
   std::string lines_;  // received bytes after the last newline
   Clock::time_point read_at_;
-  bool local_closed_ = false;  // END sent
-  bool peer_closed_ = false;   // END (or QUIT) received
-  bool ack_sent_ = false;
-  bool ack_received_ = false;
 };
 
 }  // namespace cryptochat::loadgen

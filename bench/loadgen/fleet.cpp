@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 
+#include "net/event_loop.hpp"
 #include "net/net_error.hpp"
 #include "util/error.hpp"
 
@@ -21,11 +22,6 @@ namespace {
 
 // How long an established client may hold its handshake slot without a "joined" event naming it.
 constexpr auto kConfirmWait = std::chrono::seconds(5);
-
-int ms_until(Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, INT_MAX));
-}
 
 }  // namespace
 
@@ -116,7 +112,7 @@ void Fleet::refresh(std::size_t i) {
 void Fleet::poll_once(Clock::time_point deadline) {
   std::array<epoll_event, 256> events{};
   const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
-                             ms_until(deadline));
+                             net::wait_ms(deadline));
   if (n < 0) {
     if (errno == EINTR) {
       return;

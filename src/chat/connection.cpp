@@ -1,11 +1,9 @@
 #include "chat/connection.hpp"
 
-#include <poll.h>
+#include <sys/epoll.h>
 
 #include <algorithm>
 #include <cerrno>
-
-#include "net/net_error.hpp"
 
 namespace cryptochat::chat {
 
@@ -35,39 +33,34 @@ void Connection::flush_some() {
   }
 }
 
-void Connection::flush_all(std::chrono::steady_clock::time_point deadline) {
-  flush_some();
-  while (has_output()) {
-    pollfd pfd{fd(), POLLOUT, 0};
-    const int timeout = poll_timeout(deadline);
-    if (timeout == 0) {
-      throw net::NetError("timed out sending to " + peer_);
-    }
-    if (::poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
-      throw net::NetError("poll failed");
-    }
-    flush_some();
-  }
+std::uint32_t Connection::wanted_events() const {
+  return EPOLLIN | (has_output() ? static_cast<std::uint32_t>(EPOLLOUT) : 0U);
 }
 
-void Connection::close_gracefully(std::chrono::steady_clock::time_point deadline) noexcept {
+void Connection::start_closing() {
+  closing_ = true;
+  decoder_.release_if_empty();
+}
+
+bool Connection::close_some() {
   try {
-    flush_all(deadline);
-    shutdown_write();
+    flush_some();
+    if (!has_output() && !write_shut_) {
+      shutdown_write();
+      write_shut_ = true;
+    }
+    std::uint8_t discard[4096];
     while (true) {
-      pollfd pfd{fd(), POLLIN, 0};
-      const int timeout = poll_timeout(deadline);
-      if (timeout == 0 || ::poll(&pfd, 1, timeout) <= 0) {
-        return;
-      }
-      std::uint8_t discard[4096];
       const ssize_t n = socket_.read_some(discard);
       if (n == 0) {
-        return;
+        return true;
+      }
+      if (n < 0) {
+        return false;  // nothing more now
       }
     }
   } catch (const std::exception&) {
-    // The peer is gone already; nothing is left to deliver.
+    return true;  // the peer is gone already; nothing is left to deliver
   }
 }
 
@@ -88,12 +81,6 @@ bool Connection::read_some(std::size_t chunk) {
   }
   decoder_.commit(static_cast<std::size_t>(n));
   return n > 0;
-}
-
-int poll_timeout(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  return left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(left.count(), 1 << 30));
 }
 
 }  // namespace cryptochat::chat

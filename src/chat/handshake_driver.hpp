@@ -1,6 +1,5 @@
-// Runs a handshake state machine over a Connection, blocking with poll() until it is done, the
-// deadline passes, or a stop signal arrives. On failure the peer gets an alert saying why
-// (best effort) and the error is thrown on.
+// Drives a handshake state machine (crypto/handshake.hpp) over a Connection, and tells the
+// peer why when it fails: the one place an error becomes an ALERT.
 #pragma once
 
 #include <chrono>
@@ -9,6 +8,7 @@
 #include "chat/connection.hpp"
 #include "crypto/handshake.hpp"
 #include "crypto/handshake_error.hpp"
+#include "net/event_loop.hpp"
 #include "util/error.hpp"
 
 namespace cryptochat::chat {
@@ -16,15 +16,13 @@ namespace cryptochat::chat {
 // Decides on the peer's key once it is known; throws (AuthError) to refuse it.
 using IdentityCheck = std::function<void(const crypto::PublicKey&)>;
 
-crypto::Established run_client_handshake(Connection& conn, crypto::ClientHandshake& handshake,
+// Runs the client's side on loop until it is established, the deadline passes (TimeoutError)
+// or a stop signal arrives (stop_fd readable). On failure the server gets an alert saying why
+// (best effort) and the error is thrown on.
+crypto::Established run_client_handshake(net::EventLoop& loop, Connection& conn,
+                                         crypto::ClientHandshake& handshake,
                                          const IdentityCheck& check_server,
-                                         std::chrono::steady_clock::time_point deadline,
-                                         int stop_fd);
-
-crypto::Established run_server_handshake(Connection& conn, crypto::ServerHandshake& handshake,
-                                         const IdentityCheck& check_client,
-                                         std::chrono::steady_clock::time_point deadline,
-                                         int stop_fd);
+                                         net::Clock::time_point deadline, int stop_fd);
 
 // Feeds the frames the decoder holds to the handshake, answering the peer's identity with
 // check then accept(); true once established (take_established() is then ready).
@@ -34,7 +32,10 @@ bool process_handshake_frames(Connection& conn, Handshake& handshake, const Iden
 // A library failure on the peer's bytes, as the HandshakeError it must be reported as.
 crypto::HandshakeError as_handshake_error(const std::exception& e);
 
-// Sends an alert and as much of the outbox as the socket takes right now.
-void send_alert_now(Connection& conn, const Error& error, bool is_server);
+enum class Side { client, server };
+
+// Appends an ALERT with the error's own code and text (PROTOCOL.md section 3) and sends what
+// the socket takes right now. Never throws: the peer may be gone already.
+void send_alert(Connection& conn, const Error& error, Side from);
 
 }  // namespace cryptochat::chat

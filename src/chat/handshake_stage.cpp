@@ -2,12 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <array>
+#include <vector>
 
 #include "crypto/random.hpp"
 #include "net/net_error.hpp"
-#include "util/signals.hpp"
-#include "wire/protocol_error.hpp"
 
 namespace cryptochat::chat {
 
@@ -17,13 +15,14 @@ constexpr std::size_t kHandshakeReadChunk = std::size_t{16} * 1024;
 }  // namespace
 
 struct HandshakeStage::Pending {
-  std::uint64_t token = 0;
+  std::uint64_t id = 0;
   std::unique_ptr<Connection> conn;
   std::unique_ptr<crypto::ServerHandshake> handshake;
-  std::chrono::steady_clock::time_point deadline;
-  std::chrono::steady_clock::time_point started;  // accepted, for --verbose's timing
-  bool busy = false;   // a worker has conn and handshake: the event loop keeps off them
-  bool heard = false;  // the peer sent something
+  net::EventLoop::Watch watch;  // inactive while a worker has it
+  net::Clock::time_point deadline;
+  net::Clock::time_point started;  // accepted, for --verbose's timing
+  bool busy = false;               // a worker has conn and handshake: the event loop keeps off them
+  bool heard = false;              // the peer sent something
   // Set by the worker, read after it finished:
   bool established = false;
   std::exception_ptr failure;
@@ -33,30 +32,24 @@ struct HandshakeStage::Pending {
 
 HandshakeStage::HandshakeStage(const crypto::PrivateKey& identity, std::string name,
                                IdentityCheck check, StageLimits limits, const Console& console,
-                               net::Poller& poller, WorkerPool& workers, std::uint64_t first_token)
+                               net::EventLoop& loop, OnJoined on_joined)
     : identity_(identity),
       name_(std::move(name)),
       check_(std::make_shared<const IdentityCheck>(std::move(check))),
       limits_(limits),
       console_(console),
-      poller_(poller),
-      workers_(workers),
-      next_token_(first_token) {}
-
-HandshakeStage::~HandshakeStage() {
-  for (auto& [token, p] : pending_) {
-    if (!p->busy) {
-      poller_.remove(p->conn->fd());
-    }
-  }
+      loop_(loop),
+      on_joined_(std::move(on_joined)),
+      workers_(limits.worker_threads) {
+  workers_done_ = loop_.watch(workers_.notify_fd(), EPOLLIN,
+                              [this](std::uint32_t) { workers_.run_finished(); });
+  deadlines_ = loop_.every_turn([this] { return expire(); });
 }
 
-void HandshakeStage::watch(const Pending& p) {
-  poller_.modify(p.conn->fd(), EPOLLIN | (p.conn->has_output() ? EPOLLOUT : 0U), p.token);
-}
+HandshakeStage::~HandshakeStage() = default;
 
-void HandshakeStage::drop(std::uint64_t token, const Error& error) {
-  const auto it = pending_.find(token);
+void HandshakeStage::drop(std::uint64_t id, const Error& error) {
+  const auto it = pending_.find(id);
   if (it == pending_.end()) {
     return;
   }
@@ -68,18 +61,17 @@ void HandshakeStage::drop(std::uint64_t token, const Error& error) {
     return;
   }
   console_.warn("{}: {}", p.conn->peer(), error.what());
-  send_alert_now(*p.conn, error, true);
-  poller_.remove(p.conn->fd());
+  send_alert(*p.conn, error, Side::server);
   pending_.erase(it);
 }
 
 void HandshakeStage::refuse_all(const std::string& why) {
-  std::vector<std::uint64_t> tokens;
+  std::vector<std::uint64_t> ids;
   for (const auto& entry : pending_) {
-    tokens.push_back(entry.first);
+    ids.push_back(entry.first);
   }
-  for (const auto token : tokens) {
-    drop(token, wire::ServerFull(why));
+  for (const auto id : ids) {
+    drop(id, ServerFull(why));
   }
 }
 
@@ -89,25 +81,24 @@ void HandshakeStage::start(net::Socket socket) {
     // connections goes first), else the oldest one a worker is not busy with.
     std::optional<std::uint64_t> victim;
     for (const bool idle_only : {true, false}) {
-      for (const auto& [token, p] : pending_) {
+      for (const auto& [id, p] : pending_) {
         if (!victim && !p->busy && (!idle_only || !p->heard)) {
-          victim = token;
+          victim = id;
         }
       }
     }
     if (victim) {
-      drop(*victim,
-           wire::ServerFull(fmt::format("dropped: {} connections were already in the handshake",
-                                        limits_.max_pending)));
+      drop(*victim, ServerFull(fmt::format("dropped: {} connections were already in the handshake",
+                                           limits_.max_pending)));
     }
   }
   try {
     auto p = std::make_shared<Pending>();
-    p->token = next_token_++;
+    p->id = next_id_++;
     p->conn = std::make_unique<Connection>(std::move(socket));
     if (pending_.size() >= limits_.max_pending) {
-      send_alert_now(*p->conn,
-                     wire::ServerFull("the server is busy with other handshakes; try again"), true);
+      send_alert(*p->conn, ServerFull("the server is busy with other handshakes; try again"),
+                 Side::server);
       console_.warn("{}: refused: every handshake slot is busy", p->conn->peer());
       return;
     }
@@ -115,12 +106,13 @@ void HandshakeStage::start(net::Socket socket) {
         std::make_unique<crypto::ServerHandshake>(identity_, name_, crypto::system_rng());
     p->handshake->start(p->conn->outbox());
     p->conn->flush_some();
-    p->started = std::chrono::steady_clock::now();
+    p->started = net::Clock::now();
     p->deadline = p->started + limits_.timeout;
     console_.debug("{}: connection accepted, handshake started ({} under way)", p->conn->peer(),
                    pending_.size() + 1);
-    poller_.add(p->conn->fd(), EPOLLIN | (p->conn->has_output() ? EPOLLOUT : 0U), p->token);
-    pending_.emplace(p->token, std::move(p));
+    p->watch = loop_.watch(p->conn->fd(), p->conn->wanted_events(),
+                           [this, id = p->id](std::uint32_t events) { on_ready(id, events); });
+    pending_.emplace(p->id, std::move(p));
   } catch (const Error& e) {
     console_.warn("a new connection failed: {}", e.what());
   }
@@ -128,9 +120,8 @@ void HandshakeStage::start(net::Socket socket) {
 
 void HandshakeStage::submit(const std::shared_ptr<Pending>& p) {
   p->busy = true;
-  poller_.remove(p->conn->fd());
-  // The job holds the connection and the identity check alive on its own: the stage may be
-  // gone by the time a worker finishes.
+  p->watch.reset();
+  // The job holds the connection and the identity check alive on its own.
   workers_.submit(
       [p, check = check_] {
         try {
@@ -139,21 +130,16 @@ void HandshakeStage::submit(const std::shared_ptr<Pending>& p) {
           p->failure = std::current_exception();
         }
       },
-      [this, alive = std::weak_ptr<bool>(alive_), token = p->token] {
-        if (alive.lock()) {
-          finish(token);
-        }
-      });
+      [this, id = p->id] { finish(id); });
 }
 
-void HandshakeStage::finish(std::uint64_t token) {
-  const auto it = pending_.find(token);
+void HandshakeStage::finish(std::uint64_t id) {
+  const auto it = pending_.find(id);
   if (it == pending_.end()) {
     return;
   }
   const std::shared_ptr<Pending> p = it->second;
   p->busy = false;
-  poller_.add(p->conn->fd(), EPOLLIN, p->token);
   try {
     if (p->cancelled) {
       std::rethrow_exception(p->cancelled);
@@ -162,27 +148,27 @@ void HandshakeStage::finish(std::uint64_t token) {
       std::rethrow_exception(p->failure);
     }
   } catch (const Error& e) {
-    drop(token, e);
+    drop(id, e);
     return;
   } catch (const std::exception& e) {
-    drop(token, as_handshake_error(e));
+    drop(id, as_handshake_error(e));
     return;
   }
   if (p->established) {
     console_.debug(
         "{}: handshake done in {:.1f} ms", p->conn->peer(),
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - p->started)
-            .count());
-    poller_.remove(p->conn->fd());
-    joined_.push_back(JoinedPeer{token, std::move(p->conn), p->handshake->take_established()});
+        std::chrono::duration<double, std::milli>(net::Clock::now() - p->started).count());
+    JoinedPeer joined{std::move(p->conn), p->handshake->take_established()};
     pending_.erase(it);
+    on_joined_(std::move(joined));
     return;
   }
-  watch(*p);
+  p->watch = loop_.watch(p->conn->fd(), p->conn->wanted_events(),
+                         [this, id](std::uint32_t events) { on_ready(id, events); });
 }
 
-void HandshakeStage::on_ready(std::uint64_t token, std::uint32_t events) {
-  const auto it = pending_.find(token);
+void HandshakeStage::on_ready(std::uint64_t id, std::uint32_t events) {
+  const auto it = pending_.find(id);
   if (it == pending_.end() || it->second->busy) {
     return;
   }
@@ -201,85 +187,30 @@ void HandshakeStage::on_ready(std::uint64_t token, std::uint32_t events) {
         return;
       }
     }
-    watch(*p);
+    p->watch.set_events(p->conn->wanted_events());
   } catch (const Error& e) {
-    drop(token, e);
+    drop(id, e);
   }
 }
 
-std::optional<std::chrono::steady_clock::time_point> HandshakeStage::expire() {
-  const auto now = std::chrono::steady_clock::now();
+std::optional<net::Clock::time_point> HandshakeStage::expire() {
+  const auto now = net::Clock::now();
   std::vector<std::uint64_t> late;
-  std::optional<std::chrono::steady_clock::time_point> next;
-  for (const auto& [token, p] : pending_) {
+  std::optional<net::Clock::time_point> next;
+  for (const auto& [id, p] : pending_) {
     if (p->deadline <= now) {
-      late.push_back(token);
+      late.push_back(id);
     } else if (!next || p->deadline < *next) {
       next = p->deadline;
     }
   }
-  for (const auto token : late) {
-    drop(token,
+  for (const auto id : late) {
+    drop(id,
          net::TimeoutError(fmt::format(
              "handshake timed out after {} s",
              std::chrono::duration_cast<std::chrono::duration<double>>(limits_.timeout).count())));
   }
   return next;
-}
-
-std::optional<JoinedPeer> HandshakeStage::take_joined() {
-  if (joined_.empty()) {
-    return std::nullopt;
-  }
-  JoinedPeer peer = std::move(joined_.front());
-  joined_.pop_front();
-  return peer;
-}
-
-std::optional<JoinedPeer> next_peer(HandshakeStage& stage, net::Poller& poller,
-                                    net::Listener& listener, int stop_fd, WorkerPool& workers) {
-  enum : std::uint64_t { kListener = 1, kStop = 2, kWorkers = 3 };
-  poller.add(listener.fd(), EPOLLIN, kListener);
-  poller.add(stop_fd, EPOLLIN, kStop);
-  poller.add(workers.notify_fd(), EPOLLIN, kWorkers);
-  struct Unwatch {
-    net::Poller& poller;
-    std::array<int, 3> fds;
-    Unwatch(net::Poller& p, std::array<int, 3> f) : poller(p), fds(f) {}
-    Unwatch(const Unwatch&) = delete;
-    Unwatch& operator=(const Unwatch&) = delete;
-    Unwatch(Unwatch&&) = delete;
-    Unwatch& operator=(Unwatch&&) = delete;
-    ~Unwatch() {
-      for (const int fd : fds) {
-        poller.remove(fd);
-      }
-    }
-  } const unwatch(poller, {listener.fd(), stop_fd, workers.notify_fd()});
-
-  while (!StopSignals::stop_requested()) {
-    if (auto joined = stage.take_joined()) {
-      return joined;
-    }
-    const auto deadline = stage.expire();
-    const int timeout = deadline ? poll_timeout(*deadline) : -1;
-    for (const auto& ev : poller.wait(timeout)) {
-      if (ev.data.u64 == kListener) {
-        for (int taken = 0; taken < 256; ++taken) {
-          auto socket = listener.accept();
-          if (!socket) {
-            break;
-          }
-          stage.start(std::move(*socket));
-        }
-      } else if (ev.data.u64 == kWorkers) {
-        workers.run_finished();
-      } else if (ev.data.u64 != kStop) {
-        stage.on_ready(ev.data.u64, ev.events);
-      }
-    }
-  }
-  return std::nullopt;
 }
 
 }  // namespace cryptochat::chat

@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,15 +17,15 @@
 #include "chat/connection.hpp"
 #include "chat/handshake_driver.hpp"
 #include "crypto/handshake.hpp"
-#include "net/poller.hpp"
+#include "net/event_loop.hpp"
 #include "net/socket.hpp"
 #include "util/console.hpp"
 #include "util/worker_pool.hpp"
+#include "wire/protocol_error.hpp"
 
 namespace cryptochat::chat {
 
 struct JoinedPeer {
-  std::uint64_t token;  // the token the connection had in the stage
   std::unique_ptr<Connection> conn;
   crypto::Established established;
 };
@@ -33,14 +33,25 @@ struct JoinedPeer {
 struct StageLimits {
   std::chrono::milliseconds timeout{10000};
   std::size_t max_pending = 64;
+  std::size_t worker_threads = 0;  // 0: one per core
+};
+
+// A server's own reason to turn a connection away (every handshake slot taken, a one-to-one
+// session under way, the room full, shutting down): the peer is told server_full and may try
+// again later.
+class ServerFull : public wire::ProtocolError {
+ public:
+  explicit ServerFull(const std::string& message)
+      : wire::ProtocolError(message, AlertCode::server_full) {}
 };
 
 class HandshakeStage {
  public:
-  // The stage registers its connections in poller under tokens first_token, first_token + 1...
+  using OnJoined = std::function<void(JoinedPeer)>;
+  // on_joined gets each peer whose handshake completed, on the loop's thread.
   HandshakeStage(const crypto::PrivateKey& identity, std::string name, IdentityCheck check,
-                 StageLimits limits, const Console& console, net::Poller& poller,
-                 WorkerPool& workers, std::uint64_t first_token);
+                 StageLimits limits, const Console& console, net::EventLoop& loop,
+                 OnJoined on_joined);
   HandshakeStage(const HandshakeStage&) = delete;
   HandshakeStage& operator=(const HandshakeStage&) = delete;
   HandshakeStage(HandshakeStage&&) = delete;
@@ -49,41 +60,30 @@ class HandshakeStage {
 
   // Starts the handshake of a new connection (SERVER_HELLO).
   void start(net::Socket socket);
-  [[nodiscard]] bool owns(std::uint64_t token) const { return pending_.contains(token); }
-  void on_ready(std::uint64_t token, std::uint32_t events);
-  // Drops the handshakes past their deadline; returns the next deadline, if any.
-  std::optional<std::chrono::steady_clock::time_point> expire();
-  // A peer whose handshake completed, removed from the stage and the poller.
-  std::optional<JoinedPeer> take_joined();
   // Ends every handshake under way with an alert saying why.
   void refuse_all(const std::string& why);
-  [[nodiscard]] std::size_t size() const { return pending_.size(); }
 
  private:
   struct Pending;
+  void on_ready(std::uint64_t id, std::uint32_t events);
   void submit(const std::shared_ptr<Pending>& p);
-  void finish(std::uint64_t token);
-  void drop(std::uint64_t token, const Error& error);
-  void watch(const Pending& p);
+  void finish(std::uint64_t id);
+  void drop(std::uint64_t id, const Error& error);
+  std::optional<net::Clock::time_point> expire();
 
   const crypto::PrivateKey& identity_;
   std::string name_;
   std::shared_ptr<const IdentityCheck> check_;  // shared with jobs still running
   StageLimits limits_;
   const Console& console_;
-  net::Poller& poller_;
-  WorkerPool& workers_;
+  net::EventLoop& loop_;
+  OnJoined on_joined_;
   std::map<std::uint64_t, std::shared_ptr<Pending>> pending_;  // oldest first
-  std::deque<JoinedPeer> joined_;
-  std::uint64_t next_token_;
-  // Continuations of jobs check it: the stage may be gone before the pool runs them.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::uint64_t next_id_ = 1;
+  // Declared after pending_: destroyed first, it waits for the jobs still running.
+  WorkerPool workers_;
+  net::EventLoop::Watch workers_done_;
+  net::EventLoop::Watch deadlines_;
 };
-
-// Accepts connections and runs their handshakes until one completes (a one-to-one server);
-// nullopt when a stop signal arrives first.
-// The stage's tokens must not be 1 to 3, which this uses for the listener, stop_fd and workers.
-std::optional<JoinedPeer> next_peer(HandshakeStage& stage, net::Poller& poller,
-                                    net::Listener& listener, int stop_fd, WorkerPool& workers);
 
 }  // namespace cryptochat::chat

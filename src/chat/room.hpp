@@ -13,19 +13,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "chat/connection.hpp"
 #include "chat/handshake_stage.hpp"
-#include "chat/terminal_view.hpp"
-#include "crypto/record.hpp"
-#include "net/poller.hpp"
-#include "term/line_editor.hpp"
+#include "chat/local_end.hpp"
+#include "net/event_loop.hpp"
 #include "util/console.hpp"
-#include "util/error.hpp"
-#include "util/progress.hpp"
+#include "wire/bytes.hpp"
 #include "wire/room_messages.hpp"
 
 namespace cryptochat::chat {
@@ -38,16 +33,12 @@ inline constexpr auto kStallTime = std::chrono::seconds(2);
 struct RoomSettings {
   std::size_t max_clients = 1000;
   std::chrono::milliseconds idle_timeout{0};  // 0: none
-  int out_fd = 1;                             // where participants' data is written
-  bool terminal_out = false;                  // show "[time] name: text" lines instead
-  bool colour = false;                        // ... with names coloured by key
-  term::LineEditor* editor = nullptr;         // the operator's line: lines go above it
-  ProgressMeter* progress = nullptr;          // --progress: counts what is written out
 };
 
 class Room {
  public:
-  Room(RoomSettings settings, const Console& console, net::Poller& poller);
+  // local: where participants' data is shown (the operator's terminal, or standard output).
+  Room(RoomSettings settings, const LocalEnd& local, const Console& console, net::EventLoop& loop);
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
   Room(Room&&) = delete;
@@ -57,11 +48,9 @@ class Room {
   [[nodiscard]] bool full() const { return members_.size() >= settings_.max_clients; }
   [[nodiscard]] bool empty() const { return members_.empty(); }
   [[nodiscard]] std::size_t size() const { return members_.size(); }
-  [[nodiscard]] bool owns(std::uint64_t token) const { return members_.contains(token); }
 
   // Someone whose handshake completed enters (or is told the room is full).
   void join(JoinedPeer peer);
-  void on_ready(std::uint64_t token, std::uint32_t events);
   // The operator's own data, to everyone.
   void broadcast(wire::ByteView data);
   // True while new input may be taken: someone is there and no reader holds the room.
@@ -70,32 +59,32 @@ class Room {
   [[nodiscard]] std::vector<wire::Participant> participants() const;
   // Ends the chat for everyone (QUIT): they confirm, then leave.
   void close();
-  // Stalls, idle timeouts and closes that took too long; then removes whoever is done and
-  // updates what the poller watches. Call once per turn of the event loop.
-  void tick();
 
  private:
   struct Member;
-  static void seal(Member& m, crypto::ContentType type, wire::ByteView content);
+  class Events;
+  void on_ready(Member& m, std::uint32_t events);
   void flush(Member& m);
-  void handle_record(Member& m, const crypto::OpenedRecord& record);
   void relay(const Member& from, wire::ByteView data);
   void announce(const Member& who, wire::RoomEventKind kind);
   // Tells a newcomer who is already there (ROOM_EVENT present, PROTOCOL.md section 9).
   void tell_present(Member& newcomer);
-  void write_out(Member& from, wire::ByteView data) const;
   void drop(Member& m, const std::string& why, bool tell_peer);
   void leave(Member& m);
   void update_backlog(Member& m);
-  void watch(Member& m);
+  // Stalls, idle timeouts and closes that took too long; then removes whoever is done and
+  // updates what the loop watches for the others. Once per turn of the loop.
+  std::optional<net::Clock::time_point> tick();
 
   RoomSettings settings_;
+  const LocalEnd& local_;
   const Console& console_;
-  net::Poller& poller_;
+  net::EventLoop& loop_;
   std::map<std::uint64_t, std::unique_ptr<Member>> members_;
+  std::uint64_t next_id_ = 1;
   std::size_t holding_ = 0;  // members backed up and not stalled
   bool closing_ = false;
-  wire::Bytes relay_buffer_;
+  net::EventLoop::Watch ticker_;
 };
 
 }  // namespace cryptochat::chat

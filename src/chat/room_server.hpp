@@ -1,12 +1,15 @@
-// `serve` as a chat hub: one epoll loop drives the listener, the handshakes (their RSA work on a
-// worker pool), the room's participants, the operator's standard input and the stop signals.
+// `serve` as a chat hub: the listener, the handshakes (their RSA work on a worker pool), the
+// room's participants, the operator's standard input and the stop signal, all on one loop.
 #pragma once
+
+#include <string>
 
 #include "chat/handshake_driver.hpp"
 #include "chat/handshake_stage.hpp"
+#include "chat/local_end.hpp"
 #include "chat/room.hpp"
-#include "chat/stream_session.hpp"
 #include "crypto/keys.hpp"
+#include "net/event_loop.hpp"
 #include "net/socket.hpp"
 #include "util/console.hpp"
 
@@ -20,8 +23,10 @@ struct RoomServerSettings {
 // Serves until a stop signal arrives (stop_fd), or the operator ends the chat (`sair` or
 // `/quit` typed, or the end of input typed at a terminal); then every participant is sent QUIT
 // and given a few seconds to confirm. Throws IoError when the server's own output fails.
-void run_room_server(const crypto::PrivateKey& identity, const std::string& name,
-                     IdentityCheck check, net::Listener& listener, const SessionIo& io,
-                     RoomServerSettings settings, const Console& console, int stop_fd);
+// loop and local must outlive the call (local was made after loop: it watches stdin on it).
+void run_room_server(net::EventLoop& loop, const crypto::PrivateKey& identity,
+                     const std::string& name, IdentityCheck check, net::Listener& listener,
+                     LocalEnd& local, const RoomServerSettings& settings, const Console& console,
+                     int stop_fd);
 
 }  // namespace cryptochat::chat

@@ -9,13 +9,14 @@
 #include "chat/handshake_driver.hpp"
 #include "chat/stream_session.hpp"
 #include "cli/identity.hpp"
+#include "cli/local_end.hpp"
 #include "cli/non_empty.hpp"
-#include "cli/session_io.hpp"
 #include "cli/subcommand.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/random.hpp"
 #include "crypto/rsa_op_pool.hpp"
 #include "net/address.hpp"
+#include "net/event_loop.hpp"
 #include "net/socket.hpp"
 #include "trust/check.hpp"
 #include "trust/known_hosts.hpp"
@@ -75,11 +76,12 @@ void connect(const ConnectOptions& opts, const Console& console) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
         .count();
   };
+  net::EventLoop loop;
   chat::Connection conn(net::connect_tcp(target, timeout, console));
   console.debug("handshake: hello sent at {:.1f} ms", ms_since_start());
   crypto::ClientHandshake handshake(identity, display_name(opts.identity), crypto::system_rng());
   auto established = chat::run_client_handshake(
-      conn, handshake,
+      loop, conn, handshake,
       [&](const crypto::PublicKey& key) {
         const std::string fp = key.fingerprint();
         console.debug("handshake: server key {} ({} bits) received at {:.1f} ms", fp, key.bits(),
@@ -97,14 +99,17 @@ void connect(const ConnectOptions& opts, const Console& console) {
       ms_since_start(), wire::kVersion2, wire::kSuiteAes256Gcm);
   console.info("connected to {} ({}) at {}", printable(established.peer_name),
                established.peer_key.fingerprint(), conn.peer());
-  chat::SessionIo io = standard_io();
-  io.peer_may_relay = true;  // the server may be a room
-  setup_chat_terminal(io, identity, display_name(opts.identity), opts.no_color);
+  chat::LocalSettings settings =
+      standard_local_settings(identity, display_name(opts.identity), opts.no_color);
   std::optional<ProgressMeter> progress;
   if (opts.progress) {
-    io.progress = &progress.emplace(standard_progress(io));
+    settings.progress = &progress.emplace(standard_progress(settings));
   }
-  chat::StreamSession(conn, std::move(established), io, console, stop.fd()).run();
+  chat::LocalEnd local(settings);
+  // The server may be a room: it may relay others and say who comes and goes.
+  chat::StreamSession(loop, conn, std::move(established), chat::Channel::Role::client, local,
+                      console, stop.fd())
+      .run();
   if (progress) {
     progress->finish();
   }

@@ -11,18 +11,18 @@
 #include "chat/stream_session.hpp"
 #include "cli/checks.hpp"
 #include "cli/identity.hpp"
+#include "cli/local_end.hpp"
 #include "cli/non_empty.hpp"
-#include "cli/session_io.hpp"
 #include "cli/subcommand.hpp"
 #include "crypto/rsa_op_pool.hpp"
-#include "net/poller.hpp"
+#include "net/acceptor.hpp"
+#include "net/event_loop.hpp"
 #include "net/socket.hpp"
 #include "trust/authorized_keys.hpp"
 #include "util/error.hpp"
 #include "util/fd_limit.hpp"
 #include "util/signals.hpp"
 #include "util/text.hpp"
-#include "util/worker_pool.hpp"
 
 namespace cryptochat::cli {
 
@@ -45,20 +45,31 @@ struct ServeOptions {
 // Descriptors besides the clients' and handshakes': standard streams, listener, epoll, ...
 constexpr std::size_t kSpareDescriptors = 32;
 
-// One peer, one session: the original two-person chat.
-void serve_once(const chat::StageLimits& limits, const crypto::PrivateKey& identity,
-                const std::string& name, chat::IdentityCheck check, net::Listener& listener,
-                const chat::SessionIo& io, int stop_fd, const Console& console) {
-  net::Poller poller;
+// One peer, one session: the original two-person chat. The stage and the acceptor end with the
+// first handshake that completes; the session then has the loop to itself.
+void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
+                const crypto::PrivateKey& identity, const std::string& name,
+                chat::IdentityCheck check, net::Listener& listener,
+                const chat::LocalSettings& settings, int stop_fd, const Console& console) {
   std::optional<chat::JoinedPeer> joined;
   {
-    WorkerPool workers(1);
-    chat::HandshakeStage stage(identity, name, std::move(check), limits, console, poller, workers,
-                               16);
-    joined = chat::next_peer(stage, poller, listener, stop_fd, workers);
+    chat::StageLimits one_worker = limits;
+    one_worker.worker_threads = 1;
+    chat::HandshakeStage stage(identity, name, std::move(check), one_worker, console, loop,
+                               [&joined](chat::JoinedPeer peer) {
+                                 if (!joined) {
+                                   joined = std::move(peer);
+                                 }
+                               });
+    net::Acceptor acceptor(
+        loop, listener, [&stage](net::Socket socket) { stage.start(std::move(socket)); }, console);
+    // Wakes the loop; run_until sees the request (the pipe stays readable: no more waiting).
+    const auto stop = loop.watch(stop_fd, EPOLLIN, [](std::uint32_t) {});
+    loop.run_until([&] { return joined.has_value() || StopSignals::stop_requested(); });
     if (!joined) {
       return;
     }
+    acceptor.stop();
     // Handshakes still under way are told the server is taken.
     stage.refuse_all("the server is busy with another session; try again later");
   }
@@ -66,8 +77,10 @@ void serve_once(const chat::StageLimits& limits, const crypto::PrivateKey& ident
   const std::string peer_name = printable(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
-  const auto result =
-      chat::StreamSession(conn, std::move(joined->established), io, console, stop_fd).run();
+  chat::LocalEnd local(settings);
+  const auto result = chat::StreamSession(loop, conn, std::move(joined->established),
+                                          chat::Channel::Role::server, local, console, stop_fd)
+                          .run();
   console.info("{} ({}) left", peer_name, peer_fp);
   console.debug("{} left because {}", peer_name, chat::describe(result.end));
 }
@@ -112,25 +125,24 @@ void serve(const ServeOptions& opts, const Console& console) {
       throw AuthError(fmt::format("key {} is not authorized on this server", key.fingerprint()));
     }
   };
-  chat::SessionIo io = standard_io();
-  setup_chat_terminal(io, identity, name, opts.no_color);
+  chat::LocalSettings settings = standard_local_settings(identity, name, opts.no_color);
   std::optional<ProgressMeter> progress;
   if (opts.progress) {
-    io.progress = &progress.emplace(standard_progress(io));
+    settings.progress = &progress.emplace(standard_progress(settings));
   }
+  net::EventLoop loop;
   if (opts.once) {
-    serve_once(limits, identity, name, std::move(check), listener, io, stop.fd(), console);
+    serve_once(loop, limits, identity, name, std::move(check), listener, settings, stop.fd(),
+               console);
   } else {
-    chat::RoomServerSettings settings;
-    settings.handshakes = limits;
-    settings.room.max_clients = opts.max_clients;
-    settings.room.idle_timeout =
+    chat::RoomServerSettings room;
+    room.handshakes = limits;
+    room.room.max_clients = opts.max_clients;
+    room.room.idle_timeout =
         std::chrono::milliseconds(static_cast<long long>(opts.idle_timeout * 1000));
-    settings.room.out_fd = io.out_fd;
-    settings.room.terminal_out = io.terminal_out;
-    settings.room.colour = io.colour;
-    settings.room.progress = io.progress;
-    chat::run_room_server(identity, name, std::move(check), listener, io, settings, console,
+    // The operator's line (interactive) is made now: participants' lines go above it.
+    chat::LocalEnd local(settings);
+    chat::run_room_server(loop, identity, name, std::move(check), listener, local, room, console,
                           stop.fd());
   }
   if (progress) {

@@ -12,14 +12,16 @@ namespace cryptochat::crypto {
 // The handshake could not complete: failed key confirmation, refused key, bad messages.
 class HandshakeError : public wire::ProtocolError {
  public:
-  explicit HandshakeError(const std::string& message) : wire::ProtocolError(message) {}
+  explicit HandshakeError(const std::string& message, AlertCode alert = AlertCode::handshake_failed)
+      : wire::ProtocolError(message, alert) {}
 };
 
 // The peer speaks another protocol version (or offers no common suite): its own alert code, so
 // the other side can say "upgrade" rather than "failed".
 class UnsupportedVersion : public HandshakeError {
  public:
-  explicit UnsupportedVersion(const std::string& message) : HandshakeError(message) {}
+  explicit UnsupportedVersion(const std::string& message)
+      : HandshakeError(message, AlertCode::unsupported_version) {}
 };
 
 // A record that is not the next authentic one from the peer.

@@ -11,20 +11,13 @@
 
 #include "crypto/key_schedule.hpp"
 #include "wire/bytes.hpp"
+#include "wire/content_type.hpp"
 #include "wire/frame.hpp"
 
 namespace cryptochat::crypto {
 
-enum class ContentType : std::uint8_t {
-  data = 0x00,
-  finished = 0x01,
-  end = 0x02,         // no more data from this side (a half close)
-  end_ack = 0x03,     // everything up to the peer's end was written out
-  quit = 0x04,        // the user ended the chat: both sides finish
-  abort = 0x05,       // a fault: a short text follows
-  relay = 0x06,       // room server to client: another participant's data (wire/room_messages)
-  room_event = 0x07,  // room server to client: someone joined or left
-};
+// The record layer seals any content type; their meanings are wire's and chat's.
+using ContentType = wire::ContentType;
 
 inline constexpr std::size_t kRecordHeaderSize = wire::kFrameHeaderSize + wire::kRecordSeqSize;
 

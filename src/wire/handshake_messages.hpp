@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "util/error.hpp"
 #include "wire/bytes.hpp"
 #include "wire/frame.hpp"
 
@@ -48,15 +49,8 @@ struct ServerKey {
   Bytes oaep_ciphertext;  // the server's secret, to the client's key
 };
 
-enum class AlertCode : std::uint8_t {
-  protocol_error = 1,
-  unsupported_version = 2,
-  not_authorized = 3,
-  handshake_failed = 4,
-  timeout = 5,
-  server_full = 6,
-  internal_error = 7,
-};
+// The codes are the errors' own (util/error.hpp): each error says what the peer is told.
+using AlertCode = cryptochat::AlertCode;
 
 struct Alert {
   AlertCode code = AlertCode::protocol_error;

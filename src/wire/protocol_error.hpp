@@ -10,14 +10,8 @@ namespace cryptochat::wire {
 
 class ProtocolError : public Error {
  public:
-  explicit ProtocolError(const std::string& message) : Error(ExitCode::failure, message) {}
-};
-
-// The server cannot take this connection now (every handshake slot taken, or busy with a
-// session); the peer is told server_full and may try again.
-class ServerFull : public ProtocolError {
- public:
-  explicit ServerFull(const std::string& message) : ProtocolError(message) {}
+  explicit ProtocolError(const std::string& message, AlertCode alert = AlertCode::protocol_error)
+      : Error(ExitCode::failure, message, alert) {}
 };
 
 }  // namespace cryptochat::wire

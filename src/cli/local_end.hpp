@@ -1,4 +1,5 @@
-// The standard streams as a chat session uses them.
+// This side's local end (chat/local_end.hpp) on the standard streams: the one place the
+// command line decides how input is taken and output shown.
 #pragma once
 
 #include <sys/stat.h>
@@ -10,35 +11,35 @@
 #include <string>
 #include <string_view>
 
-#include "chat/stream_session.hpp"
+#include "chat/local_end.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/keys.hpp"
 #include "term/colour.hpp"
-#include "term/line_editor.hpp"
 #include "util/console.hpp"
 #include "util/progress.hpp"
 
 namespace cryptochat::cli {
 
-inline chat::SessionIo standard_io() {
-  chat::SessionIo io;
-  io.in_fd = STDIN_FILENO;
-  io.out_fd = STDOUT_FILENO;
-  io.line_mode = ::isatty(STDIN_FILENO) != 0;
-  io.terminal_out = ::isatty(STDOUT_FILENO) != 0;
-  return io;
-}
-
-// For the interactive chat and the terminal view: line editing (both a terminal that can
-// redraw), colours (only on such a terminal, not with --no-color or NO_COLOR) and who this side
-// is (shown by /who and on its own lines).
-inline void setup_chat_terminal(chat::SessionIo& io, const crypto::PrivateKey& identity,
-                                const std::string& name, bool no_color) {
+// Input from a terminal is typed lines (the interactive chat when the output is that kind of
+// terminal too and it can redraw); output to a terminal is shown as lines, coloured by key on
+// a terminal that can redraw (not with --no-color or NO_COLOR). self: who this side is (shown
+// by /who and on its own lines).
+inline chat::LocalSettings standard_local_settings(const crypto::PrivateKey& identity,
+                                                   const std::string& name, bool no_color) {
+  chat::LocalSettings local;
+  local.in_fd = STDIN_FILENO;
+  local.out_fd = STDOUT_FILENO;
+  const bool typed = ::isatty(STDIN_FILENO) != 0;
+  const bool terminal_out = ::isatty(STDOUT_FILENO) != 0;
   const bool capable = term::can_redraw();
-  io.line_editing = io.line_mode && io.terminal_out && capable;
-  io.colour = io.terminal_out && capable && term::colour_wanted(io.out_fd, no_color);
-  io.self.key_hash = crypto::spki_hash(identity.spki_der());
-  io.self.name = name;
+  if (typed) {
+    local.input = terminal_out && capable ? chat::InputMode::interactive : chat::InputMode::lines;
+  }
+  local.output = terminal_out ? chat::OutputMode::terminal : chat::OutputMode::raw;
+  local.colour = terminal_out && capable && term::colour_wanted(local.out_fd, no_color);
+  local.self.key_hash = crypto::spki_hash(identity.spki_der());
+  local.self.name = name;
+  return local;
 }
 
 // Adds --no-color to a subcommand that chats.
@@ -49,10 +50,10 @@ inline void add_no_color_option(CLI::App& cmd, bool& no_color) {
 
 // --progress for the standard streams: redrawn in place when stderr is a terminal; the size
 // left in a regular file on stdin gives the percentage and the time left.
-inline ProgressMeter::Settings standard_progress(const chat::SessionIo& io) {
+inline ProgressMeter::Settings standard_progress(const chat::LocalSettings& local) {
   ProgressMeter::Settings settings;
   settings.terminal = ::isatty(STDERR_FILENO) != 0;
-  if (io.line_editing) {
+  if (local.input == chat::InputMode::interactive) {
     // The line editor owns the terminal: a meter redrawn in place would break the typed line.
     // It prints a plain line now and then instead, above the typed line like every notice.
     settings.terminal = false;

@@ -1,0 +1,189 @@
+#include "chat/channel.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "crypto/handshake_error.hpp"
+#include "util/text.hpp"
+#include "wire/protocol_error.hpp"
+
+namespace cryptochat::chat {
+
+using crypto::ContentType;
+
+RelayBatch::RelayBatch(const wire::Participant& sender, wire::ByteView data)
+    : data_size_(data.size()) {
+  const std::size_t max_chunk = wire::kMaxRecordData - wire::relay_header_size(sender);
+  while (!data.empty()) {
+    const auto chunk = data.first(std::min(data.size(), max_chunk));
+    wire::Bytes& content = contents_.emplace_back();
+    content.reserve(wire::relay_header_size(sender) + chunk.size());
+    wire::encode_relay_header(sender, content);
+    content.insert(content.end(), chunk.begin(), chunk.end());
+    data = data.subspan(chunk.size());
+  }
+}
+
+Channel::Channel(crypto::Established established, Settings settings)
+    : est_(std::move(established)), settings_(settings) {}
+
+bool Channel::receive_one(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvents& events) {
+  const auto frame = in.next();
+  if (!frame) {
+    return false;
+  }
+  if (frame->type == wire::FrameType::alert) {
+    throw wire::ProtocolError("the peer sent an alert after the handshake");
+  }
+  if (frame->type != wire::FrameType::record) {
+    throw wire::ProtocolError("protocol error: a handshake frame after the handshake");
+  }
+  handle(est_.opener.open(*frame), out, events);
+  return true;
+}
+
+void Channel::receive(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvents& events) {
+  while (receive_one(in, out, events)) {
+  }
+}
+
+void Channel::check_peer_may_send() const {
+  if (peer_closed_) {
+    throw wire::ProtocolError("protocol error: the peer sent data after its end");
+  }
+}
+
+void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, ChannelEvents& events) {
+  const bool from_server = settings_.role == Role::client;
+  switch (record.type) {
+    case ContentType::data:
+      check_peer_may_send();
+      if (record.data.empty()) {
+        return;  // nothing to deliver (the protocol allows it; the room never relays it)
+      }
+      ++counts_.records_received;
+      counts_.bytes_received += record.data.size();
+      events.on_data(record.data);
+      return;
+    case ContentType::end:
+    case ContentType::quit: {
+      if (peer_closed_) {
+        throw wire::ProtocolError("protocol error: the peer ended its data twice");
+      }
+      peer_closed_ = true;
+      const bool quit = record.type == ContentType::quit;
+      events.on_peer_end(quit);
+      // Everything before this record was handed over (and written out) above: confirm it.
+      est_.sealer.seal(ContentType::end_ack, {}, out);
+      ack_sent_ = true;
+      if (quit || settings_.ends_with_peer) {
+        end(out);
+      }
+      return;
+    }
+    case ContentType::end_ack:
+      if (!local_closed_ || ack_received_) {
+        throw wire::ProtocolError("protocol error: unexpected end confirmation");
+      }
+      ack_received_ = true;
+      return;
+    case ContentType::abort:
+      throw wire::ProtocolError(
+          fmt::format("the peer aborted the session: {}",
+                      printable(std::string_view(reinterpret_cast<const char*>(record.data.data()),
+                                                 record.data.size()))));
+    case ContentType::relay: {
+      if (!from_server) {
+        break;
+      }
+      check_peer_may_send();
+      const auto relay = wire::parse_relay(record.data);
+      ++counts_.records_received;
+      counts_.bytes_received += relay.data.size();
+      events.on_relay(relay.sender, relay.data);
+      return;
+    }
+    case ContentType::room_event: {
+      if (!from_server) {
+        break;
+      }
+      const auto event = wire::parse_room_event(record.data);
+      if (wire::known_kind(event.kind)) {
+        events.on_room_event(event);
+      }
+      return;  // a kind from a later version of the protocol is ignored (section 9)
+    }
+    case ContentType::finished:
+      break;
+  }
+  throw wire::ProtocolError(from_server
+                                ? "protocol error: unexpected record type after the handshake"
+                                : "protocol error: unexpected record type from a client");
+}
+
+void Channel::connection_ended(std::string_view peer) const {
+  if (complete()) {
+    return;
+  }
+  if (!peer_closed_) {
+    throw crypto::IntegrityError(
+        crypto::IntegrityError::Kind::truncated,
+        fmt::format("truncated: the connection to {} was cut before its end record; what was "
+                    "received may be incomplete",
+                    peer));
+  }
+  throw crypto::IntegrityError(
+      crypto::IntegrityError::Kind::truncated,
+      fmt::format("truncated: the connection to {} was cut before it confirmed receiving "
+                  "everything",
+                  peer));
+}
+
+void Channel::send_data(wire::ByteView data, wire::Bytes& out) {
+  while (!data.empty()) {
+    const auto n = std::min(data.size(), wire::kMaxRecordData);
+    ++counts_.records_sent;
+    counts_.bytes_sent += n;
+    est_.sealer.seal(ContentType::data, data.first(n), out);
+    data = data.subspan(n);
+  }
+}
+
+void Channel::send_relay(const RelayBatch& batch, wire::Bytes& out) {
+  for (const auto& content : batch.contents()) {
+    est_.sealer.seal(ContentType::relay, content, out);
+  }
+  counts_.records_sent += batch.contents().size();
+  counts_.bytes_sent += batch.data_size();
+}
+
+void Channel::send_room_event(const wire::RoomEvent& event, wire::Bytes& out) {
+  est_.sealer.seal(ContentType::room_event, wire::encode(event), out);
+}
+
+void Channel::close_local(ContentType how, wire::Bytes& out) {
+  if (local_closed_ || aborted_) {
+    return;
+  }
+  est_.sealer.seal(how, {}, out);
+  local_closed_ = true;
+}
+
+void Channel::end(wire::Bytes& out) {
+  close_local(ContentType::end, out);
+}
+
+void Channel::quit(wire::Bytes& out) {
+  close_local(ContentType::quit, out);
+}
+
+void Channel::abort(std::string_view reason, wire::Bytes& out) {
+  if (aborted_) {
+    return;
+  }
+  est_.sealer.seal(ContentType::abort, wire::bytes_of(reason), out);
+  aborted_ = true;
+}
+
+}  // namespace cryptochat::chat
