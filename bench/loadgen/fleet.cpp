@@ -45,14 +45,10 @@ Address resolve(const net::HostPort& target) {
 
 Fleet::Fleet(std::size_t count, ClientSetup setup, Address server)
     : setup_(std::move(setup)),
-      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       server_(server),
       watched_fd_(count, -1),
-      watched_events_(count, 0),
+      watches_(count),
       holds_slot_(count, 0) {
-  if (!epoll_) {
-    throw Error(ExitCode::failure, fmt::format("epoll_create1: {}", errno_text(errno)));
-  }
   if (setup_.identity != nullptr) {
     setup_.on_joined = [this](std::string_view name) { confirm_joined(name); };
   }
@@ -85,50 +81,37 @@ std::vector<std::string> Fleet::failures() const {
 
 void Fleet::refresh(std::size_t i) {
   const int fd = clients_[i].fd();
-  const std::uint32_t events = clients_[i].interest();
   if (fd < 0) {
     // Closing the descriptor took it out of the epoll set already.
+    watches_[i].reset();
     watched_fd_[i] = -1;
     return;
   }
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.u64 = i;
-  if (watched_fd_[i] != fd) {
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      clients_[i].abandon(fmt::format("epoll_ctl: {}", errno_text(errno)));
-      return;
+  try {
+    if (watched_fd_[i] != fd || !watches_[i].active()) {
+      watches_[i] = loop_.watch(fd, clients_[i].interest(),
+                                [this, i](std::uint32_t events) { on_ready(i, events); });
+      watched_fd_[i] = fd;
+    } else {
+      watches_[i].set_events(clients_[i].interest());
     }
-    watched_fd_[i] = fd;
-  } else if (watched_events_[i] != events) {
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) {
-      clients_[i].abandon(fmt::format("epoll_ctl: {}", errno_text(errno)));
-      return;
-    }
+  } catch (const Error& e) {
+    clients_[i].abandon(e.what());
   }
-  watched_events_[i] = events;
+}
+
+void Fleet::on_ready(std::size_t i, std::uint32_t events) {
+  const bool was_pending = clients_[i].pending();
+  clients_[i].on_ready(events);
+  if (was_pending && !clients_[i].pending()) {
+    --pending_;
+    after_event(i);
+  }
+  refresh(i);
 }
 
 void Fleet::poll_once(Clock::time_point deadline) {
-  std::array<epoll_event, 256> events{};
-  const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
-                             net::wait_ms(deadline));
-  if (n < 0) {
-    if (errno == EINTR) {
-      return;
-    }
-    throw Error(ExitCode::failure, fmt::format("epoll_wait: {}", errno_text(errno)));
-  }
-  for (int k = 0; k < n; ++k) {
-    const auto i = static_cast<std::size_t>(events[static_cast<std::size_t>(k)].data.u64);
-    const bool was_pending = clients_[i].pending();
-    clients_[i].on_ready(events[static_cast<std::size_t>(k)].events);
-    if (was_pending && !clients_[i].pending()) {
-      --pending_;
-      after_event(i);
-    }
-    refresh(i);
-  }
+  loop_.turn(deadline);
 }
 
 void Fleet::after_event(std::size_t i) {

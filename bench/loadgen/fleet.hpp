@@ -1,4 +1,5 @@
-// All the clients on one epoll loop in one thread, so that N sessions cost one process and the
+// All the clients on one event loop (net::EventLoop, the one the program itself runs on) in one
+// thread, so that N sessions cost one process and the
 // arrival times they record come from one clock. Phases are run one after another by main:
 // establish everyone (a bounded number of handshakes at once), let the loop run while lines go
 // around, then close everyone.
@@ -17,7 +18,7 @@
 
 #include "client.hpp"
 #include "net/address.hpp"
-#include "util/unique_fd.hpp"
+#include "net/event_loop.hpp"
 
 namespace cryptochat::loadgen {
 
@@ -62,12 +63,14 @@ class Fleet {
   void confirm_joined(std::string_view name);
   void release(std::size_t i);
 
+  void on_ready(std::size_t i, std::uint32_t events);
+
   ClientSetup setup_;  // the clients refer to this copy
-  UniqueFd epoll_;
+  net::EventLoop loop_;
   Address server_;
-  std::deque<Client> clients_;  // never moved: each is registered with epoll by index
+  std::deque<Client> clients_;  // never moved: each is registered with the loop by index
   std::vector<int> watched_fd_;
-  std::vector<std::uint32_t> watched_events_;
+  std::vector<net::EventLoop::Watch> watches_;
 
   // Handshake slots. A client's handshake ends for the server only once it has checked the
   // client's FINISHED and put it in the room, which can be long after the client is done (the
