@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "crypto/handshake_error.hpp"
 #include "util/text.hpp"
@@ -141,6 +142,9 @@ void Channel::connection_ended(std::string_view peer) const {
 }
 
 void Channel::send_data(wire::ByteView data, wire::Bytes& out) {
+  if (!may_send()) {
+    return;
+  }
   while (!data.empty()) {
     const auto n = std::min(data.size(), wire::kMaxRecordData);
     ++counts_.records_sent;
@@ -151,6 +155,9 @@ void Channel::send_data(wire::ByteView data, wire::Bytes& out) {
 }
 
 void Channel::send_relay(const RelayBatch& batch, wire::Bytes& out) {
+  if (!may_send()) {
+    return;
+  }
   for (const auto& content : batch.contents()) {
     est_.sealer.seal(ContentType::relay, content, out);
   }
@@ -159,7 +166,19 @@ void Channel::send_relay(const RelayBatch& batch, wire::Bytes& out) {
 }
 
 void Channel::send_room_event(const wire::RoomEvent& event, wire::Bytes& out) {
+  if (!may_send()) {
+    return;
+  }
   est_.sealer.seal(ContentType::room_event, wire::encode(event), out);
+}
+
+bool Channel::may_send() const {
+  if (local_closed_ && !aborted_) {
+    // The owner stops its input before this side ends: data after END is a bug here, and
+    // sending it would only make the peer fail the session.
+    throw std::logic_error("data sent after this side's end");
+  }
+  return !aborted_;  // after an ABORT the session is over: nothing more goes out
 }
 
 void Channel::close_local(ContentType how, wire::Bytes& out) {

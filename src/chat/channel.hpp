@@ -87,7 +87,8 @@ class Channel {
   // (IntegrityError, PROTOCOL.md section 6 rule 4) naming `peer`.
   void connection_ended(std::string_view peer) const;
 
-  // DATA, cut into records of at most wire::kMaxRecordData bytes. Not after end(): a bug.
+  // DATA, cut into records of at most wire::kMaxRecordData bytes. After end() or quit() the
+  // three sends throw std::logic_error (a bug of the caller's); after abort() they send nothing.
   void send_data(wire::ByteView data, wire::Bytes& out);
   void send_relay(const RelayBatch& batch, wire::Bytes& out);
   void send_room_event(const wire::RoomEvent& event, wire::Bytes& out);
@@ -113,6 +114,7 @@ class Channel {
   void handle(const crypto::OpenedRecord& record, wire::Bytes& out, ChannelEvents& events);
   void close_local(crypto::ContentType how, wire::Bytes& out);
   void check_peer_may_send() const;
+  [[nodiscard]] bool may_send() const;
 
   crypto::Established est_;
   Settings settings_;

@@ -202,6 +202,49 @@ int main(int argc, char** argv) {
     too_long[1 + wire::kKeyHashSize] = wire::kMaxNameSize + 1;  // name_len 65, 64 bytes follow
     too_long.push_back('n');
     write_seed("fuzz_room_messages", "name_length_65", too_long);
+
+    // fuzz_channel: [role][ends_with_peer] then ops [ctrl][length u16][content]; ctrl % 4 < 3
+    // is a record of content type ctrl >> 2 from the peer, ctrl % 4 == 3 this side's command.
+    const auto op = [](std::uint8_t ctrl, const wire::Bytes& content) {
+      wire::Bytes out{ctrl, static_cast<std::uint8_t>(content.size() >> 8U),
+                      static_cast<std::uint8_t>(content.size() & 0xFFU)};
+      out.insert(out.end(), content.begin(), content.end());
+      return out;
+    };
+    const auto peer = [](crypto::ContentType type) {
+      return static_cast<std::uint8_t>(static_cast<unsigned>(type) << 2U);
+    };
+    const std::uint8_t send_data = 0x03;
+    const std::uint8_t end = 0x07;
+    const std::uint8_t quit = 0x0B;
+    const wire::Bytes hello = text_bytes("hello\n");
+    const wire::Bytes client_half_close{0x00, 0x00};
+    const wire::Bytes client_ends_with_peer{0x00, 0x01};
+    const wire::Bytes server_half_close{0x01, 0x00};
+    const wire::Bytes server_ends_with_peer{0x01, 0x01};
+    write_seed("fuzz_channel", "close_both_ways",
+               cat({client_half_close, op(peer(crypto::ContentType::data), hello),
+                    op(send_data, hello), op(end, {}), op(peer(crypto::ContentType::end), {}),
+                    op(peer(crypto::ContentType::end_ack), {})}));
+    write_seed(
+        "fuzz_channel", "peer_quits",
+        cat({server_ends_with_peer, op(peer(crypto::ContentType::data), hello),
+             op(peer(crypto::ContentType::quit), {}), op(peer(crypto::ContentType::end_ack), {})}));
+    write_seed("fuzz_channel", "room_relay_and_events",
+               cat({client_ends_with_peer,
+                    op(peer(crypto::ContentType::room_event),
+                       wire::encode(wire::RoomEvent{wire::RoomEventKind::present, alice})),
+                    op(peer(crypto::ContentType::relay), relay(alice, hello)),
+                    op(peer(crypto::ContentType::room_event),
+                       wire::encode(wire::RoomEvent{wire::RoomEventKind::left, alice})),
+                    op(quit, {}), op(peer(crypto::ContentType::end_ack), {}),
+                    op(peer(crypto::ContentType::end), {})}));
+    write_seed("fuzz_channel", "data_after_end",
+               cat({server_half_close, op(peer(crypto::ContentType::end), {}),
+                    op(peer(crypto::ContentType::data), hello)}));
+    write_seed(
+        "fuzz_channel", "peer_aborts",
+        cat({client_half_close, op(peer(crypto::ContentType::abort), text_bytes("disk full"))}));
   }
   return 0;
 }

@@ -1,0 +1,134 @@
+// chat::Channel, the protocol after the handshake, fed by a peer that holds the session keys
+// (an authenticated but hostile peer: the one the record layer cannot stop). Input:
+// [role][ops...], each op [ctrl][length u16] then `length` content bytes:
+//   ctrl % 4 == 0..2: the peer seals one record of content type ctrl >> 2 (any byte value,
+//     known types and unknown ones) with that content, and the channel takes it;
+//   ctrl % 4 == 3: the channel's own side acts: send data, end, quit or abort (ctrl >> 2 % 4).
+// role even: the channel is a client's (the peer is a server: RELAY and ROOM_EVENT allowed);
+// odd: a server's. Oracles: only cryptochat::Error stops it; events stop after the peer's end
+// (no data, relay or second end after END/QUIT); DATA and RELAY data come through unchanged;
+// complete() only after both ends and both confirmations; nothing is sent after an ABORT.
+#include "chat/channel.hpp"
+#include "crypto/handshake_error.hpp"
+#include "crypto/record.hpp"
+#include "fuzz_common.hpp"
+#include "wire/frame.hpp"
+
+using namespace cryptochat;
+
+namespace {
+
+class Recorder final : public chat::ChannelEvents {
+ public:
+  void on_data(wire::ByteView data) override {
+    fuzz::check(!peer_ended, "DATA after the peer's end");
+    fuzz::check(!data.empty(), "empty DATA delivered");
+    last = wire::Bytes(data.begin(), data.end());
+  }
+  void on_relay(const wire::Participant& sender, wire::ByteView data) override {
+    fuzz::check(!peer_ended, "RELAY after the peer's end");
+    fuzz::check(sender.name.size() <= wire::kMaxNameSize, "relay sender name too long");
+    last = wire::Bytes(data.begin(), data.end());
+  }
+  void on_room_event(const wire::RoomEvent& event) override {
+    fuzz::check(wire::known_kind(event.kind), "a room event of an unknown kind delivered");
+  }
+  void on_peer_end(bool /*quit*/) override {
+    fuzz::check(!peer_ended, "the peer's end delivered twice");
+    peer_ended = true;
+  }
+  bool peer_ended = false;
+  wire::Bytes last;
+};
+
+crypto::Established established(const crypto::DirectionKeys& send,
+                                const crypto::DirectionKeys& receive) {
+  return crypto::Established{crypto::RecordSealer(send),
+                             crypto::RecordOpener(receive),
+                             fuzz::client_identity().public_key(),
+                             "fuzz-peer",
+                             {}};
+}
+
+crypto::DirectionKeys other_keys() {
+  crypto::DirectionKeys keys = fuzz::record_keys();
+  keys.key[0] ^= 0xFFU;
+  keys.iv[0] ^= 0xFFU;
+  return keys;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::Reader in(data, size);
+  const auto role = (in.u8() % 2 == 0) ? chat::Channel::Role::client : chat::Channel::Role::server;
+  const bool ends_with_peer = in.u8() % 2 == 1;
+  // This side sends under record_keys() and reads under other_keys(); the peer the reverse.
+  chat::Channel channel(established(fuzz::record_keys(), other_keys()), {role, ends_with_peer});
+  crypto::RecordSealer peer(other_keys());
+  crypto::RecordOpener peer_reads(fuzz::record_keys());
+  Recorder events;
+  wire::Bytes to_channel;
+  wire::Bytes from_channel;
+  wire::FrameDecoder decoder;
+  try {
+    for (int op = 0; op < 64 && in.remaining() >= 3; ++op) {
+      const std::uint8_t ctrl = in.u8();
+      const std::size_t length = std::min<std::size_t>(in.u16(), wire::kMaxRecordData);
+      const wire::ByteView content = in.take(length);
+      if (ctrl % 4 == 3) {
+        const std::size_t before = from_channel.size();
+        const bool aborted = channel.aborted();
+        switch ((ctrl >> 2U) % 4) {
+          case 0:
+            if (!channel.local_closed()) {
+              channel.send_data(content, from_channel);
+            }
+            break;
+          case 1:
+            channel.end(from_channel);
+            break;
+          case 2:
+            channel.quit(from_channel);
+            break;
+          default:
+            channel.abort(fuzz::as_text(content.data(), content.size()), from_channel);
+            break;
+        }
+        fuzz::check(!aborted || from_channel.size() == before, "sent after an ABORT");
+        continue;
+      }
+      const auto type = static_cast<crypto::ContentType>(ctrl >> 2U);
+      const bool was_closed = channel.peer_closed();
+      peer.seal(type, content, to_channel);
+      decoder.feed(to_channel);
+      to_channel.clear();
+      events.last.clear();
+      channel.receive(decoder, from_channel, events);
+      if (type == crypto::ContentType::data && !content.empty()) {
+        fuzz::check(events.last == wire::Bytes(content.begin(), content.end()),
+                    "DATA changed on the way");
+      }
+      fuzz::check(!was_closed || type != crypto::ContentType::data, "DATA after the end accepted");
+      fuzz::check(!channel.complete() ||
+                      (channel.local_closed() && channel.peer_closed() && !channel.aborted()),
+                  "complete() before both ends");
+      // What the channel sent opens under the peer's keys, in order.
+      wire::FrameDecoder replies;
+      replies.feed(from_channel);
+      from_channel.clear();
+      while (const auto frame = replies.next()) {
+        try {
+          static_cast<void>(peer_reads.open(*frame));
+        } catch (const Error&) {
+          fuzz::fail("the channel sent a record its peer cannot open");
+        }
+      }
+    }
+    channel.connection_ended("fuzz peer");
+    fuzz::check(channel.complete(), "connection_ended accepted an incomplete close");
+  } catch (const Error&) {
+    // a protocol error, a truncation or the peer's ABORT: the expected ends
+  }
+  return 0;
+}
