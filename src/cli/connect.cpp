@@ -77,7 +77,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
         .count();
   };
   net::EventLoop loop;
-  chat::Connection conn(net::connect_tcp(target, timeout, console));
+  chat::Connection conn(net::connect_tcp(loop, target, timeout, console, stop.fd()));
   console.debug("handshake: hello sent at {:.1f} ms", ms_since_start());
   crypto::ClientHandshake handshake(identity, display_name(opts.identity), crypto::system_rng());
   auto established = chat::run_client_handshake(

@@ -1,12 +1,11 @@
 #include "net/socket.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
-#include <climits>
+#include <optional>
 
 #include "net/net_error.hpp"
 #include "net/sockaddr.hpp"
@@ -36,15 +35,9 @@ Attempt connected(UniqueFd fd) {
   return result;
 }
 
-// Milliseconds left before the deadline, rounded up so poll() never wakes just short of it.
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, INT_MAX));
-}
-
 // A nonblocking connect, so the wait is ours to bound; the socket is made blocking again only
 // once it is connected.
-Attempt attempt(const addrinfo& ai, Clock::time_point deadline) {
+Attempt attempt(EventLoop& loop, const addrinfo& ai, Clock::time_point deadline, int stop_fd) {
   UniqueFd fd(
       ::socket(ai.ai_family, ai.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai.ai_protocol));
   if (!fd) {
@@ -57,21 +50,20 @@ Attempt attempt(const addrinfo& ai, Clock::time_point deadline) {
   if (errno != EINPROGRESS && errno != EINTR) {
     return failed(errno);
   }
-  pollfd pfd{.fd = fd.get(), .events = POLLOUT, .revents = 0};
-  while (true) {
-    const int wait = remaining_ms(deadline);
-    if (wait == 0) {
-      Attempt result;
-      result.timed_out = true;
-      return result;
-    }
-    const int n = ::poll(&pfd, 1, wait);
-    if (n > 0) {
-      break;
-    }
-    if (n < 0 && errno != EINTR) {
-      return failed(errno);
-    }
+  bool ready = false;
+  const auto connecting = loop.watch(fd.get(), EPOLLOUT, [&ready](std::uint32_t) { ready = true; });
+  EventLoop::Watch stop;
+  if (stop_fd >= 0) {
+    stop = loop.watch(stop_fd, EPOLLIN, [](std::uint32_t) {
+      throw Error(ExitCode::failure, "interrupted while connecting");
+    });
+  }
+  const auto timer = loop.every_turn([deadline] { return std::optional(deadline); });
+  loop.run_until([&] { return ready || Clock::now() >= deadline; });
+  if (!ready) {
+    Attempt result;
+    result.timed_out = true;
+    return result;
   }
   int err = 0;
   socklen_t len = sizeof err;
@@ -86,8 +78,8 @@ Attempt attempt(const addrinfo& ai, Clock::time_point deadline) {
 
 }  // namespace
 
-Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout,
-                   const Console& console) {
+Socket connect_tcp(EventLoop& loop, const HostPort& target, std::chrono::milliseconds timeout,
+                   const Console& console, int stop_fd) {
   const auto resolve_start = Clock::now();
   const auto list =
       detail::resolve(target.host.c_str(), target.port, 0,
@@ -110,7 +102,7 @@ Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout,
   for (const addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
     const auto attempt_start = Clock::now();
     const std::string address = detail::sockaddr_text(ai->ai_addr, ai->ai_addrlen);
-    Attempt result = attempt(*ai, deadline);
+    Attempt result = attempt(loop, *ai, deadline, stop_fd);
     if (result.fd) {
       console.debug("connected to {} in {:.1f} ms", address, ms_since(attempt_start));
       detail::set_fd_nonblocking(result.fd.get(), false);

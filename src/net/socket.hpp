@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "net/address.hpp"
+#include "net/event_loop.hpp"
 #include "util/console.hpp"
 #include "util/unique_fd.hpp"
 
@@ -87,12 +88,13 @@ class Listener {
 };
 
 // Connects to each address `target` resolves to in turn until one answers; the attempts share
-// `timeout` in total (name resolution before them is not bounded by it). The socket comes back in
-// blocking mode with TCP_NODELAY off. Throws NetError "cannot resolve '...': ..." or
-// "cannot connect to HOST:PORT: ...".
+// `timeout` in total (name resolution before them is not bounded by it) and wait on `loop`,
+// where stop_fd (a stop signal, when not -1) ends the wait: Error "interrupted while
+// connecting". The socket comes back in blocking mode with TCP_NODELAY off. Throws NetError
+// "cannot resolve '...': ..." or "cannot connect to HOST:PORT: ...".
 // With --verbose, console shows the addresses resolved and each attempt (how long, why it
 // failed).
-Socket connect_tcp(const HostPort& target, std::chrono::milliseconds timeout,
-                   const Console& console = Console(Verbosity::quiet));
+Socket connect_tcp(EventLoop& loop, const HostPort& target, std::chrono::milliseconds timeout,
+                   const Console& console = Console(Verbosity::quiet), int stop_fd = -1);
 
 }  // namespace cryptochat::net

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/event_loop.hpp"
 #include "net/net_error.hpp"
 #include "net/socket.hpp"
 #include "util/unique_fd.hpp"
@@ -66,7 +67,8 @@ struct Connection {
 };
 
 Connection connect_to(Listener& listener, const std::string& host) {
-  Socket client = connect_tcp({host, listener.port()}, 2s);
+  EventLoop loop;
+  Socket client = connect_tcp(loop, {host, listener.port()}, 2s);
   std::optional<Socket> server = listener.accept();
   REQUIRE(server.has_value());
   return {std::move(client), std::move(*server)};
@@ -175,6 +177,7 @@ TEST_CASE("a Listener refuses bind addresses it cannot use") {
 }
 
 TEST_CASE("connect_tcp to a closed port fails fast with refused") {
+  EventLoop loop;
   std::uint16_t port = 0;
   {
     const Listener listener = Listener::open("127.0.0.1", 0);
@@ -183,16 +186,18 @@ TEST_CASE("connect_tcp to a closed port fails fast with refused") {
   const auto start = std::chrono::steady_clock::now();
   const std::string message =
       "cannot connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused";
-  CHECK_THROWS_WITH_AS(connect_tcp({"127.0.0.1", port}, 10s), message.c_str(), NetError);
+  CHECK_THROWS_WITH_AS(connect_tcp(loop, {"127.0.0.1", port}, 10s), message.c_str(), NetError);
   CHECK(std::chrono::steady_clock::now() - start < 1s);
 }
 
 TEST_CASE("connect_tcp to an unresolvable host says so") {
-  CHECK_THROWS_WITH_AS(connect_tcp({"no-such-host.invalid", 1}, 2s),
+  EventLoop loop;
+  CHECK_THROWS_WITH_AS(connect_tcp(loop, {"no-such-host.invalid", 1}, 2s),
                        doctest::Contains("cannot resolve 'no-such-host.invalid': "), NetError);
 }
 
 TEST_CASE("connect_tcp gives up after its timeout") {
+  EventLoop loop;
   // A raw listener whose accept queue is full: the kernel drops further SYNs, so a connect
   // to it hangs until our deadline.
   const UniqueFd full(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -211,7 +216,7 @@ TEST_CASE("connect_tcp gives up after its timeout") {
   try {
     // The first one or two fill the queue; a later one must time out.
     for (int i = 0; i < 8; ++i) {
-      queued.push_back(connect_tcp(target, 200ms));
+      queued.push_back(connect_tcp(loop, target, 200ms));
     }
     FAIL("every connection was taken");
   } catch (const NetError& e) {
@@ -221,12 +226,45 @@ TEST_CASE("connect_tcp gives up after its timeout") {
   CHECK(std::chrono::steady_clock::now() - start < 2s);
 }
 
+TEST_CASE("a stop signal's descriptor ends a connect that hangs") {
+  EventLoop loop;
+  const UniqueFd full(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(full);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(full.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(full.get(), 0) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(full.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const HostPort target{"127.0.0.1", ntohs(addr.sin_port)};
+  int stop[2] = {-1, -1};
+  REQUIRE(::pipe2(stop, O_CLOEXEC | O_NONBLOCK) == 0);
+  const UniqueFd stop_read(stop[0]);
+  const UniqueFd stop_write(stop[1]);
+  std::vector<Socket> queued;
+  // Fill the queue first, without the stop: these connect (or the queue is already full).
+  try {
+    for (int i = 0; i < 4; ++i) {
+      queued.push_back(connect_tcp(loop, target, 200ms));
+    }
+  } catch (const NetError&) {
+    // full: the next one hangs
+  }
+  REQUIRE(::write(stop_write.get(), "x", 1) == 1);
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH_AS(connect_tcp(loop, target, 10s, Console(Verbosity::quiet), stop_read.get()),
+                       "interrupted while connecting", Error);
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+}
+
 TEST_CASE("nonblocking sockets and listeners report would-block instead of waiting") {
+  EventLoop loop;
   Listener listener = Listener::open("127.0.0.1", 0);
   listener.set_nonblocking(true);
   CHECK_FALSE(listener.accept().has_value());
 
-  Socket client = connect_tcp({"127.0.0.1", listener.port()}, 2s);
+  Socket client = connect_tcp(loop, {"127.0.0.1", listener.port()}, 2s);
   std::optional<Socket> server;
   for (int i = 0; i < 100 && !server; ++i) {
     server = listener.accept();
