@@ -1,6 +1,6 @@
 // TCP over POSIX sockets: a connected Socket, a Listener that accepts them and connect_tcp().
 // Every descriptor is close-on-exec and owned by exactly one object. Failures throw NetError,
-// except would-block, which nonblocking callers (a poll loop) expect and get as a return value.
+// except would-block, which nonblocking callers (the event loop) expect and get as a return value.
 #pragma once
 
 #include <sys/types.h>

@@ -108,7 +108,7 @@ LineEditor::LineEditor(int in_fd, int out_fd, std::string prompt)
   el_set(el_.get(), EL_PROMPT, prompt_of);
   // No EL_SIGNAL: the program's own handlers (util/signals) stay in charge.
   el_source(el_.get(), nullptr);  // the user's ~/.editrc, as every libedit program reads
-  // Unbuffered: each el_gets handles one key and returns, so the caller's poll loop goes on.
+  // Unbuffered: each el_gets handles one key and returns, so the caller's event loop goes on.
   // This draws the prompt.
   el_set(el_.get(), EL_UNBUFFERED, 1);
   if (::isatty(STDERR_FILENO) != 0) {
