@@ -96,7 +96,7 @@ crypto::Established run_client_handshake(net::EventLoop& loop, Connection& conn,
     // A library error on the peer's bytes ends the handshake as any other failure does.
     const crypto::HandshakeError error = as_handshake_error(e);
     send_alert(conn, error, Side::client);
-    throw error;
+    throw crypto::HandshakeError(error);
   }
 }
 
