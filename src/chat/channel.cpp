@@ -75,6 +75,9 @@ void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, Chann
       peer_closed_ = true;
       const bool quit = record.type == ContentType::quit;
       events.on_peer_end(quit);
+      if (aborted_) {
+        return;  // this side ended in error: nothing more is sent, no confirmation
+      }
       // Everything before this record was handed over (and written out) above: confirm it.
       est_.sealer.seal(ContentType::end_ack, {}, out);
       ack_sent_ = true;

@@ -104,7 +104,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       decoder.feed(to_channel);
       to_channel.clear();
       events.last.clear();
+      const bool aborted = channel.aborted();
+      const std::size_t sent_before = from_channel.size();
       channel.receive(decoder, from_channel, events);
+      fuzz::check(!aborted || from_channel.size() == sent_before, "answered after an ABORT");
       if (type == crypto::ContentType::data && !content.empty()) {
         fuzz::check(events.last == wire::Bytes(content.begin(), content.end()),
                     "DATA changed on the way");
