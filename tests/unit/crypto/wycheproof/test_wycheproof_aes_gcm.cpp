@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "wycheproof/wycheproof_support.hpp"
+#include "crypto/wycheproof/wycheproof_support.hpp"
 
 namespace wp = cryptochat::test::wycheproof;
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "wycheproof/wycheproof_support.hpp"
+#include "crypto/wycheproof/wycheproof_support.hpp"
 
 namespace wp = cryptochat::test::wycheproof;
 

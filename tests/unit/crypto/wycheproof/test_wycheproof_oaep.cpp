@@ -29,7 +29,7 @@
 #include "crypto/key_schedule.hpp"
 #include "crypto/random.hpp"
 #include "crypto/rsa_ops.hpp"
-#include "wycheproof/wycheproof_support.hpp"
+#include "crypto/wycheproof/wycheproof_support.hpp"
 
 using namespace cryptochat;
 namespace wp = cryptochat::test::wycheproof;

@@ -14,9 +14,9 @@
 
 #include "crypto/handshake_error.hpp"
 #include "crypto/random.hpp"
+#include "crypto/wycheproof/wycheproof_support.hpp"
 #include "crypto/x25519.hpp"
 #include "wire/handshake_messages.hpp"
-#include "wycheproof/wycheproof_support.hpp"
 
 using namespace cryptochat;
 namespace wp = cryptochat::test::wycheproof;
