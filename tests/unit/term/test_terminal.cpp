@@ -1,17 +1,15 @@
-// What the interactive chat decides without a terminal: the meaning of a typed line, whether
-// to colour, which colour a sender gets, and how a message line looks.
+// What the interactive chat's terminal decides without a terminal: whether to colour, which
+// colour a sender gets, whether the line editor can be used, and display widths.
 #include <doctest/doctest.h>
 
 #include <set>
 #include <string>
 
-#include "chat/terminal_view.hpp"
-#include "chat/typed_input.hpp"
 #include "term/colour.hpp"
 #include "term/line_editor.hpp"
+#include "wire/room_messages.hpp"
 
 using namespace cryptochat;
-using chat::TypedLine;
 
 namespace {
 
@@ -23,64 +21,6 @@ wire::Participant participant(std::string name, std::uint8_t fill) {
 }
 
 }  // namespace
-
-TEST_CASE("a typed line is a message unless it starts with /") {
-  for (const char* text : {"hello", "", " /who", "sair é bom", "a/b", "quit", "/quit is here?"}) {
-    CAPTURE(text);
-    const TypedLine typed = chat::interpret_line(text);
-    if (std::string_view(text).starts_with('/')) {
-      CHECK(typed.kind == TypedLine::Kind::unknown);
-    } else {
-      CHECK(typed.kind == TypedLine::Kind::message);
-      CHECK(typed.text == text);
-    }
-  }
-}
-
-TEST_CASE("the commands, with spaces after them ignored") {
-  CHECK(chat::interpret_line("/help").kind == TypedLine::Kind::help);
-  CHECK(chat::interpret_line("/who").kind == TypedLine::Kind::who);
-  CHECK(chat::interpret_line("/who  ").kind == TypedLine::Kind::who);
-  CHECK(chat::interpret_line("/fingerprint").kind == TypedLine::Kind::fingerprint);
-  CHECK(chat::interpret_line("/fingerprint\t").kind == TypedLine::Kind::fingerprint);
-  CHECK(chat::interpret_line("/quit").kind == TypedLine::Kind::quit);
-  CHECK(chat::interpret_line("/quit ").kind == TypedLine::Kind::quit);
-  CHECK(chat::interpret_line("sair").kind == TypedLine::Kind::quit);
-  // sair is a word, not a command: with anything around it, it is said.
-  CHECK(chat::interpret_line("sair ").kind == TypedLine::Kind::message);
-}
-
-TEST_CASE("an unknown or malformed command is named and never a message") {
-  struct Case {
-    const char* line;
-    const char* word;
-  };
-  for (const auto& c : {Case{"/foo", "/foo"}, Case{"/foo bar baz", "/foo"}, Case{"/", "/"},
-                        Case{"/ hi", "/"}, Case{"/WHO", "/WHO"}, Case{"/who me", "/who"},
-                        Case{"/help\tme", "/help"}, Case{"/usr/bin", "/usr/bin"}}) {
-    CAPTURE(c.line);
-    const TypedLine typed = chat::interpret_line(c.line);
-    CHECK(typed.kind == TypedLine::Kind::unknown);
-    CHECK(typed.text == c.word);
-  }
-}
-
-TEST_CASE("// at the start sends one literal /") {
-  CHECK(chat::interpret_line("//who").kind == TypedLine::Kind::message);
-  CHECK(chat::interpret_line("//who").text == "/who");
-  CHECK(chat::interpret_line("//").text == "/");
-  CHECK(chat::interpret_line("///x").text == "//x");
-  CHECK(chat::interpret_line("//quit").text == "/quit");
-}
-
-TEST_CASE("/help names every command") {
-  const std::string help(chat::command_help());
-  for (const char* word : {"/help", "/who", "/fingerprint", "/quit", "sair", "//"}) {
-    CAPTURE(word);
-    CHECK(help.find(word) != std::string::npos);
-  }
-  CHECK(help.back() == '\n');
-}
 
 TEST_CASE("colour only on a terminal, never with --no-color or a non-empty NO_COLOR") {
   CHECK(term::colour_wanted(true, false, nullptr));
@@ -114,22 +54,6 @@ TEST_CASE("paint adds escape codes only when colour is on") {
   CHECK(painted.starts_with("\x1b["));
   CHECK(painted.find("alice") != std::string::npos);
   CHECK(painted.ends_with("\x1b[0m"));
-}
-
-TEST_CASE("a message line: time, name, text; the peer's escapes neutralised, colour ours") {
-  const auto evil = participant("ev\x1b[2Jil", 0x07);
-  const std::string plain = chat::format_line(evil, "hi\x1b]0;owned\x07 there\r", false);
-  CHECK(plain.size() > 11);
-  CHECK(plain[0] == '[');
-  CHECK(plain[9] == ']');
-  CHECK(plain.find('\x1b') == std::string::npos);
-  CHECK(plain.find('\x07') == std::string::npos);
-  CHECK(plain.find('\r') == std::string::npos);
-  CHECK(plain.ends_with(" there\n"));
-  const std::string coloured = chat::format_line(evil, "hi", true);
-  // The only escapes are the colour's own: one to start it, one to reset.
-  CHECK(coloured.find("\x1b[2J") == std::string::npos);
-  CHECK(coloured.ends_with(": hi\n"));
 }
 
 TEST_CASE("line editing only where the terminal can be redrawn") {
