@@ -5,7 +5,7 @@ Real server and client processes on loopback (ephemeral ports), 2048-bit keys ma
 class, every client pinned to the server's key with --peer-fingerprint. A client that only
 listens keeps its standard input open: each one gets a pipe whose write end the test holds until
 the end. Every wait is bounded and every process is killed by its PID in cleanup. The process
-helpers come from test_chat.py and test_hostile.py.
+helpers come from harness.py (HostileTestCase among them).
 
 The many-clients test runs bench/cryptochat-loadgen, whose path meson passes in
 CRYPTOCHAT_LOADGEN; ROOM_FLOW_MIB (default 256) sets the size of the stalled-reader flow.
@@ -27,10 +27,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import main  # noqa: E402
-from test_chat import (  # noqa: E402
-    CONNECTED_RE, MIB, RUN_TIMEOUT, START_TIMEOUT, PtyProc, read_bytes, sha256_file)
-from test_hostile import HostileTestCase, vm_rss_kib  # noqa: E402
+from harness import (  # noqa: E402
+    CONNECTED_RE, MIB, RUN_TIMEOUT, START_TIMEOUT, HostileTestCase, PtyProc, main, read_bytes,
+    sha256_file, vm_rss_kib)
 
 LOADGEN = os.environ.get("CRYPTOCHAT_LOADGEN", "")
 FLOW_MIB = int(os.environ.get("ROOM_FLOW_MIB", "256"))
