@@ -6,6 +6,7 @@
 #include "chat/stream_session.hpp"
 #include "crypto/fingerprint.hpp"
 #include "crypto/handshake_error.hpp"
+#include "util/file.hpp"
 #include "util/text.hpp"
 #include "wire/frame.hpp"
 #include "wire/protocol_error.hpp"

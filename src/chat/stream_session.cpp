@@ -10,6 +10,7 @@
 #include "crypto/fingerprint.hpp"
 #include "crypto/handshake_error.hpp"
 #include "net/net_error.hpp"
+#include "util/file.hpp"
 #include "util/signals.hpp"
 #include "util/text.hpp"
 #include "wire/protocol_error.hpp"
