@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "wire/frame.hpp"
 
 namespace cryptochat::chat {

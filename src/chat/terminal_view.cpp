@@ -1,14 +1,11 @@
 #include "chat/terminal_view.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
-#include <cerrno>
 #include <ctime>
 
 #include "crypto/fingerprint.hpp"
 #include "term/colour.hpp"
-#include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/text.hpp"
 
 namespace cryptochat::chat {
@@ -17,19 +14,6 @@ namespace {
 // A line longer than this is shown in pieces rather than buffered without bound.
 constexpr std::size_t kMaxLine = std::size_t{64} * 1024;
 }  // namespace
-
-void write_all(int fd, wire::ByteView data, const char* what) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw IoError(fmt::format("cannot write to {}: {}", what, errno_text(errno)));
-    }
-    data = data.subspan(static_cast<std::size_t>(n));
-  }
-}
 
 TerminalView::TerminalView(ViewOutput out, wire::Participant peer)
     : out_(out), peer_(std::move(peer)) {}

@@ -47,7 +47,4 @@ std::string format_line(const wire::Participant& sender, std::string_view line, 
 // "name (SHA256:...)", the name made safe to show: how /who and /fingerprint name people.
 std::string describe(const wire::Participant& p);
 
-// Writes all of data to fd, retrying short writes; throws IoError naming `what`.
-void write_all(int fd, wire::ByteView data, const char* what);
-
 }  // namespace cryptochat::chat

@@ -1,6 +1,7 @@
 #include "crypto/handshake.hpp"
 
 #include <botan/hash.h>
+#include <botan/mem_ops.h>
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -37,17 +38,6 @@ PublicKey peer_public_key(const wire::Bytes& spki, const char* who) {
       fmt::format("handshake failed: key confirmation failed (the {} does not hold its key, or the "
                   "handshake was tampered with)",
                   peer));
-}
-
-bool equal_constant_time(wire::ByteView a, wire::ByteView b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  std::uint8_t diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
-  }
-  return diff == 0;
 }
 
 }  // namespace
@@ -113,8 +103,11 @@ void HandshakeBase::check_finished(const wire::FrameView& frame, const char* pee
   } catch (const IntegrityError&) {
     throw_confirmation_failed(peer);
   }
+  // The transcript hash is compared in constant time (Botan's), so that the time taken tells
+  // nothing about how many of its bytes matched.
   if (record.type != ContentType::finished || record.data.size() < kHashSize + 1 ||
-      !equal_constant_time(record.data.first(kHashSize), th_)) {
+      th_.size() != kHashSize ||
+      !Botan::constant_time_compare(record.data.data(), th_.data(), kHashSize)) {
     throw_confirmation_failed(peer);
   }
   const std::size_t name_len = record.data[kHashSize];

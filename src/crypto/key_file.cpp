@@ -312,11 +312,6 @@ std::optional<PrivateKey> start_loading_private_key_file(const std::string& path
   });
 }
 
-PublicKey load_public_key_file(const std::string& path) {
-  const FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
-  return parse_public_key(file.bytes, path);
-}
-
 PublicKey load_any_key_file(const std::string& path, const PassphraseProvider& passphrase) {
   FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
   const std::string label = pem_label(file.bytes);

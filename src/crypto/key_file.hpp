@@ -35,7 +35,6 @@ PrivateKey load_private_key_file(const std::string& path, const PassphraseProvid
 // another thread (PrivateKey::deferred). nullopt for anything else (missing, too open,
 // encrypted, not a key): load_private_key_file decides on it and reports what is wrong.
 std::optional<PrivateKey> start_loading_private_key_file(const std::string& path);
-PublicKey load_public_key_file(const std::string& path);
 
 // The public half of whatever key the file holds, private or public.
 PublicKey load_any_key_file(const std::string& path, const PassphraseProvider& passphrase);

@@ -20,7 +20,7 @@ constexpr unsigned max_port = 65535;
 constexpr std::string_view not_host_port = "is not HOST:PORT (for IPv6 use [ADDR]:PORT)";
 
 [[noreturn]] void refuse(std::string_view text, std::string_view why) {
-  throw UsageError(fmt::format("'{}' {}", detail::printable(text), why));
+  throw UsageError(fmt::format("'{}' {}", detail::escaped_excerpt(text), why));
 }
 
 bool is_digit(char c) {

@@ -83,8 +83,8 @@ Socket connect_tcp(EventLoop& loop, const HostPort& target, std::chrono::millise
   const auto resolve_start = Clock::now();
   const auto list =
       detail::resolve(target.host.c_str(), target.port, 0,
-                      fmt::format("cannot resolve '{}'", detail::printable(target.host)));
-  const std::string where = detail::printable(format_host_port(target));
+                      fmt::format("cannot resolve '{}'", detail::escaped_excerpt(target.host)));
+  const std::string where = detail::escaped_excerpt(format_host_port(target));
   const auto ms_since = [](Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   };
@@ -94,7 +94,7 @@ Socket connect_tcp(EventLoop& loop, const HostPort& target, std::chrono::millise
       addresses +=
           (addresses.empty() ? "" : ", ") + detail::sockaddr_text(ai->ai_addr, ai->ai_addrlen);
     }
-    console.debug("{} resolved in {:.1f} ms to {}", detail::printable(target.host),
+    console.debug("{} resolved in {:.1f} ms to {}", detail::escaped_excerpt(target.host),
                   ms_since(resolve_start), addresses);
   }
   const auto deadline = Clock::now() + timeout;

@@ -26,7 +26,7 @@ constexpr std::size_t max_bind_text = 253;
     throw NetError(fmt::format("cannot listen on port {}: {}", port, errno_text(err)));
   }
   throw NetError(
-      fmt::format("cannot bind to '{}': {}", detail::printable(*bind_addr), errno_text(err)));
+      fmt::format("cannot bind to '{}': {}", detail::escaped_excerpt(*bind_addr), errno_text(err)));
 }
 
 // 0 on success, otherwise the errno of the step that failed.
@@ -90,12 +90,12 @@ UniqueFd open_at(const std::string& bind_addr, std::uint16_t port) {
   // An embedded NUL would silently cut the name getaddrinfo sees.
   if (host.empty() || host.size() > max_bind_text || host.find('\0') != std::string_view::npos) {
     throw NetError(fmt::format("cannot bind to '{}': not an address or host name",
-                               detail::printable(bind_addr)));
+                               detail::escaped_excerpt(bind_addr)));
   }
   const std::string name(host);
   const auto list =
       detail::resolve(name.c_str(), port, AI_PASSIVE,
-                      fmt::format("cannot bind to '{}'", detail::printable(bind_addr)));
+                      fmt::format("cannot bind to '{}'", detail::escaped_excerpt(bind_addr)));
   int err = EADDRNOTAVAIL;
   for (const addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
     UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));

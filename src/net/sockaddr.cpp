@@ -47,7 +47,7 @@ std::string ipv6_text(const sockaddr_in6& sa) {
 
 }  // namespace
 
-std::string printable(std::string_view text) {
+std::string escaped_excerpt(std::string_view text) {
   std::string out;
   const auto kept = text.substr(0, max_shown);
   out.reserve(kept.size() + 3);

@@ -11,9 +11,10 @@
 
 namespace cryptochat::net::detail {
 
-// Untrusted text made safe for a one-line message: at most 64 bytes kept, bytes outside
-// printable ASCII shown as \xNN, "..." appended when cut.
-std::string printable(std::string_view text);
+// Untrusted text (a host name, an address) made safe for a one-line message: its first 64 bytes,
+// each byte outside printable ASCII shown as \xNN, and "..." appended when it was longer. Unlike
+// printable (util/text.hpp) it keeps no UTF-8 and cuts long text.
+std::string escaped_excerpt(std::string_view text);
 
 // "127.0.0.1:5000", "[::1]:5000"; IPv4-mapped IPv6 addresses (what a dual-stack listener sees
 // for IPv4 peers) are shown as plain IPv4.

@@ -5,13 +5,13 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <cerrno>
 #include <clocale>
 #include <cstdio>
 #include <cstdlib>
 #include <cwchar>
 
 #include "util/error.hpp"
+#include "util/file.hpp"
 
 namespace cryptochat::term {
 
@@ -19,19 +19,6 @@ namespace {
 
 // Lines kept for the up and down keys.
 constexpr int kHistorySize = 500;
-
-void write_all_to(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw IoError(fmt::format("cannot write to the terminal: {}", errno_text(errno)));
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
 
 char* prompt_of(EditLine* el) {
   void* data = nullptr;
@@ -147,7 +134,7 @@ void LineEditor::erase_input(std::size_t upto_bytes, bool cursor_on_next_row) {
   }
   out += "\r\x1b[J";
   try {
-    write_all_to(out_fd_, out);
+    write_all(out_fd_, out, "the terminal");
   } catch (const Error&) {
     // The terminal is gone; nothing left to tidy.
   }
@@ -197,7 +184,7 @@ Typed LineEditor::read() {
 void LineEditor::print_above(std::string_view text) {
   const LineInfo* info = el_line(el_.get());
   erase_input(static_cast<std::size_t>(info->cursor - info->buffer), false);
-  write_all_to(out_fd_, text);
+  write_all(out_fd_, text, "the terminal");
   // libedit takes the terminal's width again (it may have been resized: without EL_SIGNAL it
   // is not told), forgets what it drew and draws the prompt and line again, cursor in place.
   el_resize(el_.get());

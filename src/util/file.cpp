@@ -18,19 +18,6 @@ namespace {
   throw IoError(fmt::format("cannot {} '{}': {}", action, path, errno_text(err)));
 }
 
-void write_all(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw_io("write", path, errno);
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 void sync_dir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd) {
@@ -39,6 +26,23 @@ void sync_dir(const std::string& dir) {
 }
 
 }  // namespace
+
+void write_all(int fd, std::span<const std::uint8_t> data, std::string_view what) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw IoError(fmt::format("cannot write to {}: {}", what, errno_text(errno)));
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+void write_all(int fd, std::string_view data, std::string_view what) {
+  write_all(fd, {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}, what);
+}
 
 FileContents read_file(const std::string& path, std::size_t max_bytes, std::string_view what) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
@@ -91,7 +95,7 @@ StagedFile::StagedFile(std::string path, std::string_view data, mode_t mode)
   if (::fchmod(fd.get(), mode) != 0) {
     throw_io("set permissions on", tmp_, errno);
   }
-  write_all(fd.get(), data, tmp_);
+  write_all(fd.get(), data, fmt::format("'{}'", tmp_));
   if (::fsync(fd.get()) != 0) {
     throw_io("write", tmp_, errno);
   }

@@ -1,11 +1,13 @@
 // Small, careful file helpers: bounded reads (sizes are checked before anything is allocated),
-// atomic writes (temporary file + rename, or link when an existing file must not be replaced)
-// and private folders.
+// atomic writes (temporary file + rename, or link when an existing file must not be replaced),
+// whole writes to a descriptor and private folders.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,6 +42,12 @@ class StagedFile {
   std::string tmp_;
   bool staged_ = false;
 };
+
+// Writes all of data to fd (a blocking one), again after a short write or EINTR; on any other
+// error throws IoError "cannot write to <what>: <reason>" (what: "standard output", "the
+// terminal", "'<path>'").
+void write_all(int fd, std::span<const std::uint8_t> data, std::string_view what);
+void write_all(int fd, std::string_view data, std::string_view what);
 
 // Writes data to path atomically with the given permission bits (a StagedFile committed at once).
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool replace);

@@ -33,8 +33,6 @@ class WorkerPool {
   [[nodiscard]] int notify_fd() const { return event_.get(); }
   void run_finished();
 
-  [[nodiscard]] std::size_t size() const { return threads_.size(); }
-
  private:
   struct Task {
     std::function<void()> job;

@@ -2,7 +2,7 @@
 --config FILE, gives option defaults per subcommand ([keygen], [serve], [connect]); the command
 line wins; a bad file is a one-line error with exit status 2.
 
-Real server and client processes on loopback, keys made once per class (test_chat.py helpers).
+Real server and client processes on loopback, keys made once per class (harness.py helpers).
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_config.py
 """
@@ -12,9 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import main  # noqa: E402
-from test_chat import (  # noqa: E402
-    FP, LISTENING_RE, SessionTestCase, closed_port, read_bytes)
+from harness import FP, LISTENING_RE, SessionTestCase, closed_port, main, read_bytes  # noqa: E402
 
 MAX_CONFIG_BYTES = 64 * 1024
 

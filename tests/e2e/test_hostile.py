@@ -8,13 +8,11 @@ it must have said exactly one line about the bad connection (naming the attacker
 nothing that looks like a crash.
 
 Loopback only, ephemeral ports; every process is killed by its PID in cleanup and every wait is
-bounded. The process helpers come from test_chat.py.
+bounded. The process helpers and HostileTestCase come from harness.py.
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_hostile.py
 """
-import base64
 import os
-import re
 import select
 import signal
 import socket
@@ -25,38 +23,17 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import DATA_DIR, OPENSSL, main  # noqa: E402
+from harness import (  # noqa: E402
+    ALERT, ALERT_UNSUPPORTED_VERSION, CLIENT_HELLO, CONNECTED_RE, HANDSHAKE_TIMEOUT, HEADER, MAGIC,
+    MIB, QUICK_DROP, RECORD, RUN_TIMEOUT, SERVER_HELLO, SERVER_KEY, HostileTestCase, field16, frame,
+    main, read_bytes, recv_until_closed, vm_rss_kib, write_bytes)
 from proxy import Proxy  # noqa: E402
-from test_chat import (  # noqa: E402
-    CONNECTED_RE, CRASH_MARKERS, JOINED_RE, LISTENING_RE, MIB, RUN_TIMEOUT, SessionTestCase,
-    read_bytes, write_bytes)
 
-# Frame types of PROTOCOL.md section 2.
-SERVER_HELLO, CLIENT_HELLO, SERVER_KEY = 0x01, 0x02, 0x03
-PROTOCOL_VERSION = 2   # version 1 (with RSA-PSS signatures) is no longer spoken
-ALERT, RECORD = 0x15, 0x17
-ALERT_UNSUPPORTED_VERSION = 2
-HEADER = 5
-MAGIC = b"CCHT"
 # Alert text that would move the cursor, retitle the terminal, beep, fake a second log line and
 # use an 8-bit CSI (U+009B) if it were printed as it is.
 EVIL_TEXT = (b"\x1b[2J\x1b]0;owned\x07EVIL\r\ncryptochat: cli (SHA256:x) joined from 1.2.3.4:5"
              b"\n\xc2\x9b31m\x00end")
 CONTROL_BYTES = (b"\x1b", b"\x07", b"\r", b"\x00", b"\xc2\x9b")
-
-HANDSHAKE_TIMEOUT = 2.0   # given to the servers that are attacked
-QUICK_DROP = 1.5          # a server that drops at once does so well before its handshake timeout
-GOOD_SIZE = 64 * 1024     # what the real client sends after each attack
-EXTRA_MARKERS = (b"Sanitizer", b"Segmentation", b"runtime error")
-LEFT_RE = re.compile(rb"^cryptochat: .* \(SHA256:[A-Za-z0-9+/]{43}\) left$")
-
-
-def frame(kind, body):
-    return bytes([kind]) + struct.pack(">I", len(body)) + body
-
-
-def field16(data):
-    return struct.pack(">H", len(data)) + data
 
 
 def parse_frames(data):
@@ -81,28 +58,6 @@ def parse_alert(body):
     code = body[0]
     (length,) = struct.unpack(">H", body[1:3])
     return code, body[3:3 + length].decode("utf-8", errors="replace")
-
-
-def recv_until_closed(sock, timeout):
-    """Reads until the peer closes (EOF or reset) or the time is up.
-    Returns (data, how, seconds) with how one of "eof", "reset", "timeout"."""
-    start = time.monotonic()
-    deadline = start + timeout
-    data = bytearray()
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return bytes(data), "timeout", time.monotonic() - start
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            continue
-        except (ConnectionResetError, BrokenPipeError):
-            return bytes(data), "reset", time.monotonic() - start
-        if not chunk:
-            return bytes(data), "eof", time.monotonic() - start
-        data.extend(chunk)
 
 
 def recv_exactly(sock, count, timeout):
@@ -131,184 +86,6 @@ def recv_server_hello(sock, timeout=10):
     length = struct.unpack(">I", header[1:])[0]
     body = recv_exactly(sock, length, timeout)
     return (header[0], body) if len(body) == length else None
-
-
-def vm_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for pid {pid}")
-
-
-# What serve says at start without --authorized-keys.
-OPEN_SERVER_LINE = b"cryptochat: anyone who can reach this port may join"
-
-
-class Closer:
-    """Sockets and threads of a test: closed and joined (bounded) in cleanup."""
-
-    def __init__(self):
-        self.sockets = []
-        self.threads = []
-
-    def sock(self, s):
-        self.sockets.append(s)
-        return s
-
-    def thread(self, target, *args):
-        t = threading.Thread(target=target, args=args, daemon=True)
-        self.threads.append(t)
-        t.start()
-        return t
-
-    def close(self):
-        for s in self.sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv on it
-            except OSError:
-                pass
-            try:
-                s.close()
-            except OSError:
-                pass
-        for t in self.threads:
-            t.join(5)
-
-
-class HostileTestCase(SessionTestCase):
-
-    KEY_NAMES = ("server", "client")
-
-    def setUp(self):
-        super().setUp()
-        self.closer = Closer()
-        self.addCleanup(self.closer.close)
-        self.open_fds = set()
-        self.addCleanup(self.close_all_fds)
-
-    def pipe(self):
-        """A pipe (read end, write end); close_fd closes an end once, cleanup the rest."""
-        r, w = os.pipe()
-        self.open_fds.update((r, w))
-        return r, w
-
-    def close_fd(self, fd):
-        if fd in self.open_fds:
-            self.open_fds.discard(fd)
-            os.close(fd)
-
-    def close_all_fds(self):
-        for fd in list(self.open_fds):
-            self.close_fd(fd)
-
-    # -- raw sockets -----------------------------------------------------------------------
-
-    def attacker(self, port):
-        """A raw client socket to 127.0.0.1:port; returns (socket, "127.0.0.1:PORT")."""
-        sock = self.closer.sock(socket.create_connection(("127.0.0.1", port), timeout=10))
-        return sock, f"127.0.0.1:{sock.getsockname()[1]}"
-
-    def spki_der(self, name):
-        pub = self.keys[name] + ".pub"
-        if OPENSSL:
-            return self.openssl("pkey", "-pubin", "-in", pub, "-outform", "DER").stdout
-        pem = read_bytes(pub).decode()
-        m = re.search(r"-----BEGIN PUBLIC KEY-----(.*?)-----END PUBLIC KEY-----", pem, re.S)
-        self.assertIsNotNone(m, f"{pub} is not a PUBLIC KEY PEM block")
-        return base64.b64decode("".join(m.group(1).split()))
-
-    def client_hello(self, version=PROTOCOL_VERSION, suite=1, oaep=None, spki=None, ephemeral=None,
-                     trailer=b""):
-        """A CLIENT_HELLO frame per PROTOCOL.md section 3 (the OAEP field is garbage)."""
-        body = (MAGIC + struct.pack(">HH", version, suite) + (ephemeral or os.urandom(32)) +
-                field16(spki if spki is not None else self.spki_der("client")) +
-                field16(oaep or os.urandom(256)) + trailer)
-        return frame(CLIENT_HELLO, body)
-
-    def spki_of_private(self, name):
-        """DER SubjectPublicKeyInfo of a private key in tests/data."""
-        self.assertIsNotNone(OPENSSL, "openssl is needed by this test")
-        return self.openssl("pkey", "-in", os.path.join(DATA_DIR, name), "-pubout",
-                            "-outform", "DER").stdout
-
-    def server_hello(self, versions=(PROTOCOL_VERSION,), suites=(1,)):
-        body = (MAGIC + bytes([len(versions)]) + b"".join(struct.pack(">H", v) for v in versions)
-                + bytes([len(suites)]) + b"".join(struct.pack(">H", s) for s in suites)
-                + os.urandom(32) + field16(self.spki_der("server")))
-        return frame(SERVER_HELLO, body)
-
-    def assert_dropped_quickly(self, sock, what, limit=QUICK_DROP):
-        data, how, secs = recv_until_closed(sock, 10)
-        self.assertNotEqual(how, "timeout", f"the server kept the {what} connection open")
-        self.assertLess(secs, limit, f"the server took {secs:.2f} s to drop the {what} "
-                        f"connection (handshake timeout {HANDSHAKE_TIMEOUT} s)")
-        return data
-
-    # -- the server under attack -----------------------------------------------------------
-
-    def open_server(self):
-        """`serve` without --once, with a short handshake timeout; its stdout is server.out."""
-        self.s_out = self.path("server.out")
-        self.served = b""
-        return self.start_server("--handshake-timeout", str(HANDSHAKE_TIMEOUT), once=False,
-                                 stdout=self.s_out)
-
-    def real_session(self, server, timeout=RUN_TIMEOUT, name="good.bin"):
-        """A real client sends 64 KiB; it must arrive byte-exact and the server live on."""
-        data = os.urandom(GOOD_SIZE)
-        path = write_bytes(self.path(name), data)
-        start = time.monotonic()
-        client = self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint",
-                                   server.fingerprint, stdin=path, stdout=self.path("c.out"))
-        client.finish(0, timeout=timeout)
-        elapsed = time.monotonic() - start
-        self.served += data
-        self.assertEqual(read_bytes(self.s_out), self.served, "the real client's data")
-        self.assertIsNone(server.popen.poll(), f"the server ended: {server.describe()}")
-        return elapsed
-
-    def assert_survived(self, server, attackers, *fragments):
-        """After the attacks from the addresses in `attackers`: a real session goes through,
-        and the server said exactly one line per attacker (containing the fragments) and
-        nothing else unexpected."""
-        for address in attackers:
-            server.wait_for(address.encode(), timeout=10)
-        self.real_session(server)
-        lines = [l.rstrip(b"\n") for l in server.lines]
-        for address in attackers:
-            about = [l for l in lines if address.encode() in l]
-            self.assertEqual(len(about), 1, f"lines about {address}: {about!r}\n"
-                             f"{server.describe()}")
-            for fragment in fragments:
-                self.assertIn(fragment.encode(), about[0], server.describe())
-        other = [l for l in lines if not (LISTENING_RE.search(l) or JOINED_RE.search(l)
-                                          or LEFT_RE.search(l) or OPEN_SERVER_LINE in l
-                                          or any(a.encode() in l for a in attackers))]
-        self.assertEqual(other, [], f"unexpected lines: {server.describe()}")
-        self.assert_no_crash_markers(server)
-        server.signal(signal.SIGTERM)
-        server.finish(0, timeout=10)
-        self.assert_no_crash_markers(server)
-
-    def assert_no_crash_markers(self, proc):
-        for marker in CRASH_MARKERS + EXTRA_MARKERS:
-            self.assertNotIn(marker, proc.stderr, proc.describe())
-
-    # -- client side -----------------------------------------------------------------------
-
-    def assert_one_line_error(self, proc, *fragments):
-        err = proc.stderr.decode(errors="replace")
-        lines = err.splitlines()
-        self.assertEqual(len(lines), 1, f"expected one line: {err!r}")
-        self.assertTrue(lines[0].startswith("cryptochat: error: "), err)
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
-        return lines[0]
-
-    def error_lines(self, proc):
-        return [l for l in proc.stderr.decode(errors="replace").splitlines()
-                if l.startswith("cryptochat: error: ")]
 
 
 class ServerUnderAttackTest(HostileTestCase):

@@ -2,7 +2,7 @@
 the exact byte counts each way, and the data still byte-exact.
 
 Real server and client processes on loopback (ephemeral ports), keys made once per class (the
-helpers of test_chat.py). The terminal case gives the client's stderr a pseudo-terminal.
+helpers of harness.py). The terminal case gives the client's stderr a pseudo-terminal.
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_progress.py
 """
@@ -14,9 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import BINARY, main  # noqa: E402
-from test_chat import (  # noqa: E402
-    MIB, RUN_TIMEOUT, PtyProc, SessionTestCase, closed_port, read_bytes)
+from harness import (  # noqa: E402
+    BINARY, MIB, RUN_TIMEOUT, PtyProc, SessionTestCase, closed_port, main, read_bytes)
 
 SUMMARY_RE = re.compile(
     rb"cryptochat: sent (\d+) bytes \([0-9.]+ [KMGTP]?i?B/s\), received (\d+) bytes "

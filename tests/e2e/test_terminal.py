@@ -26,9 +26,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import BINARY, main  # noqa: E402
-from test_chat import (  # noqa: E402
-    CONNECTED_RE, JOINED_RE, RUN_TIMEOUT, START_TIMEOUT, SessionTestCase, read_bytes)
+from harness import (  # noqa: E402
+    BINARY, CONNECTED_RE, JOINED_RE, RUN_TIMEOUT, START_TIMEOUT, SessionTestCase, main, read_bytes)
 
 TMUX = shutil.which("tmux")
 WIDTH, HEIGHT = 120, 30

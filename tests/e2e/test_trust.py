@@ -2,7 +2,7 @@
 server's --authorized-keys. Real server and client processes on loopback, ephemeral ports.
 
 The process helpers (2048-bit keys made once per class, one configuration folder per side,
-stderr collected line by line, kill by PID in cleanup) come from test_chat.py.
+stderr collected line by line, kill by PID in cleanup) come from harness.py.
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_trust.py
 """
@@ -16,9 +16,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import main  # noqa: E402
-from test_chat import (  # noqa: E402
-    CONNECTED_RE, JOINED_RE, SessionTestCase, mode_of, read_bytes, write_bytes)
+from harness import (  # noqa: E402
+    CONNECTED_RE, JOINED_RE, SessionTestCase, main, mode_of, read_bytes, write_bytes)
 
 SSH_KEYGEN = shutil.which("ssh-keygen")  # openssh-client (.ci/install-deps)
 FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")

@@ -43,15 +43,6 @@ bool wait_for(const std::atomic<bool>& flag) {
 
 }  // namespace
 
-TEST_CASE("a WorkerPool has the threads asked for, or one per core") {
-  const WorkerPool two(2);
-  CHECK(two.size() == 2);
-  const WorkerPool one(1);
-  CHECK(one.size() == 1);
-  const WorkerPool per_core;
-  CHECK(per_core.size() == std::max(1U, std::thread::hardware_concurrency()));
-}
-
 TEST_CASE("a job runs on a worker and its continuation only inside run_finished") {
   WorkerPool pool(2);
   CHECK_FALSE(readable(pool.notify_fd(), 0));

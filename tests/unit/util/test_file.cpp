@@ -1,5 +1,12 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "test_support.hpp"
 #include "util/error.hpp"
@@ -52,4 +59,37 @@ TEST_CASE("parent_dir") {
   CHECK(parent_dir("/a/b/c") == "/a/b");
   CHECK(parent_dir("c") == ".");
   CHECK(parent_dir("/c") == "/");
+}
+
+TEST_CASE("write_all writes everything through a pipe smaller than the data") {
+  int fds[2] = {-1, -1};
+  REQUIRE(::pipe(fds) == 0);
+  std::string data(1 << 20, '\0');  // 1 MiB: many times a pipe's buffer, so writes come up short
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<char>(i * 7 % 251);
+  }
+  std::string got;
+  std::thread reader([&] {
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+  });
+  write_all(fds[1], std::string_view(data).substr(0, 1000), "the pipe");
+  const std::vector<std::uint8_t> rest(data.begin() + 1000, data.end());
+  write_all(fds[1], rest, "the pipe");
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  CHECK(got == data);
+}
+
+TEST_CASE("write_all names what it could not write to") {
+  const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  CHECK_THROWS_WITH_AS(write_all(fd, "x", "the thing"),
+                       doctest::Contains("cannot write to the thing: "), IoError);
+  ::close(fd);
+  CHECK_NOTHROW(write_all(fd, "", "nothing"));  // nothing to write: no write() at all
 }

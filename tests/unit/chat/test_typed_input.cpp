@@ -11,6 +11,7 @@
 
 using namespace cryptochat;
 using chat::TypedInput;
+using chat::TypedLine;
 
 namespace {
 
@@ -235,4 +236,64 @@ TEST_CASE("run_typed_line: messages are sent, echoed and counted; commands answe
   meter.finish();
   REQUIRE_FALSE(progress_out.empty());
   CHECK(progress_out.back().find("sent 6 bytes") != std::string::npos);  // "hello\n" only
+}
+
+// The meaning of a typed line (interpret_line) and the /help text.
+
+TEST_CASE("a typed line is a message unless it starts with /") {
+  for (const char* text : {"hello", "", " /who", "sair é bom", "a/b", "quit", "/quit is here?"}) {
+    CAPTURE(text);
+    const TypedLine typed = chat::interpret_line(text);
+    if (std::string_view(text).starts_with('/')) {
+      CHECK(typed.kind == TypedLine::Kind::unknown);
+    } else {
+      CHECK(typed.kind == TypedLine::Kind::message);
+      CHECK(typed.text == text);
+    }
+  }
+}
+
+TEST_CASE("the commands, with spaces after them ignored") {
+  CHECK(chat::interpret_line("/help").kind == TypedLine::Kind::help);
+  CHECK(chat::interpret_line("/who").kind == TypedLine::Kind::who);
+  CHECK(chat::interpret_line("/who  ").kind == TypedLine::Kind::who);
+  CHECK(chat::interpret_line("/fingerprint").kind == TypedLine::Kind::fingerprint);
+  CHECK(chat::interpret_line("/fingerprint\t").kind == TypedLine::Kind::fingerprint);
+  CHECK(chat::interpret_line("/quit").kind == TypedLine::Kind::quit);
+  CHECK(chat::interpret_line("/quit ").kind == TypedLine::Kind::quit);
+  CHECK(chat::interpret_line("sair").kind == TypedLine::Kind::quit);
+  // sair is a word, not a command: with anything around it, it is said.
+  CHECK(chat::interpret_line("sair ").kind == TypedLine::Kind::message);
+}
+
+TEST_CASE("an unknown or malformed command is named and never a message") {
+  struct Case {
+    const char* line;
+    const char* word;
+  };
+  for (const auto& c : {Case{"/foo", "/foo"}, Case{"/foo bar baz", "/foo"}, Case{"/", "/"},
+                        Case{"/ hi", "/"}, Case{"/WHO", "/WHO"}, Case{"/who me", "/who"},
+                        Case{"/help\tme", "/help"}, Case{"/usr/bin", "/usr/bin"}}) {
+    CAPTURE(c.line);
+    const TypedLine typed = chat::interpret_line(c.line);
+    CHECK(typed.kind == TypedLine::Kind::unknown);
+    CHECK(typed.text == c.word);
+  }
+}
+
+TEST_CASE("// at the start sends one literal /") {
+  CHECK(chat::interpret_line("//who").kind == TypedLine::Kind::message);
+  CHECK(chat::interpret_line("//who").text == "/who");
+  CHECK(chat::interpret_line("//").text == "/");
+  CHECK(chat::interpret_line("///x").text == "//x");
+  CHECK(chat::interpret_line("//quit").text == "/quit");
+}
+
+TEST_CASE("/help names every command") {
+  const std::string help(chat::command_help());
+  for (const char* word : {"/help", "/who", "/fingerprint", "/quit", "sair", "//"}) {
+    CAPTURE(word);
+    CHECK(help.find(word) != std::string::npos);
+  }
+  CHECK(help.back() == '\n');
 }
