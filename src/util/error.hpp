@@ -1,6 +1,7 @@
 // Typed errors shared by every layer. Each carries the exit code the top level turns it into
 // (cli::run in src/cli/app.cpp is the only place that maps failures to process exit statuses) and
-// the alert code the peer is told when the error ends a handshake (chat/peer_error.cpp sends it).
+// the alert code the peer is told when the error ends a handshake (chat::send_alert in
+// src/chat/handshake_driver.cpp sends it).
 #pragma once
 
 #include <cstdint>
