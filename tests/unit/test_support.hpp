@@ -1,11 +1,15 @@
 // Helpers shared by the unit tests.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+
+#include "wire/room_messages.hpp"
 
 namespace cryptochat::test {
 
@@ -35,5 +39,13 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A room participant whose key hash is `fill` repeated.
+inline wire::Participant participant(std::string name, std::uint8_t fill) {
+  wire::Participant p;
+  p.key_hash.fill(fill);
+  p.name = std::move(name);
+  return p;
+}
 
 }  // namespace cryptochat::test

@@ -22,6 +22,7 @@
 using namespace cryptochat;
 using chat::Channel;
 using crypto::ContentType;
+using test::participant;
 using Kind = crypto::IntegrityError::Kind;
 
 namespace {
@@ -277,13 +278,6 @@ std::string pattern(std::size_t size) {
     s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
   }
   return s;
-}
-
-wire::Participant participant(const std::string& name, std::uint8_t fill) {
-  wire::Participant p;
-  p.key_hash.fill(fill);
-  p.name = name;
-  return p;
 }
 
 // The whole close, one side ending first; checks complete() only at the very end.

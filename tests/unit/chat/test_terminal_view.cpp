@@ -5,20 +5,11 @@
 #include <string>
 
 #include "chat/terminal_view.hpp"
+#include "test_support.hpp"
 #include "wire/room_messages.hpp"
 
 using namespace cryptochat;
-
-namespace {
-
-wire::Participant participant(std::string name, std::uint8_t fill) {
-  wire::Participant p;
-  p.key_hash.fill(fill);
-  p.name = std::move(name);
-  return p;
-}
-
-}  // namespace
+using test::participant;
 
 TEST_CASE("a message line: time, name, text; the peer's escapes neutralised, colour ours") {
   const auto evil = participant("ev\x1b[2Jil", 0x07);

@@ -61,6 +61,24 @@ std::string read_exactly(Socket& socket, std::size_t size) {
   return {buf.begin(), buf.end()};
 }
 
+// A raw listener that never accepts, with an accept queue of one: once it is full the kernel
+// drops further SYNs, so a connect to it hangs until the connector gives up.
+struct FullListener {
+  UniqueFd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  HostPort target;
+  FullListener() {
+    REQUIRE(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd.get(), 0) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    target = HostPort{"127.0.0.1", ntohs(addr.sin_port)};
+  }
+};
+
 struct Connection {
   Socket client;
   Socket server;
@@ -198,18 +216,8 @@ TEST_CASE("connect_tcp to an unresolvable host says so") {
 
 TEST_CASE("connect_tcp gives up after its timeout") {
   EventLoop loop;
-  // A raw listener whose accept queue is full: the kernel drops further SYNs, so a connect
-  // to it hangs until our deadline.
-  const UniqueFd full(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  REQUIRE(full);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(full.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(full.get(), 0) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(full.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const HostPort target{"127.0.0.1", ntohs(addr.sin_port)};
+  const FullListener full;
+  const HostPort target = full.target;
 
   std::vector<Socket> queued;
   const auto start = std::chrono::steady_clock::now();
@@ -228,16 +236,8 @@ TEST_CASE("connect_tcp gives up after its timeout") {
 
 TEST_CASE("a stop signal's descriptor ends a connect that hangs") {
   EventLoop loop;
-  const UniqueFd full(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  REQUIRE(full);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(full.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(full.get(), 0) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(full.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const HostPort target{"127.0.0.1", ntohs(addr.sin_port)};
+  const FullListener full;
+  const HostPort target = full.target;
   int stop[2] = {-1, -1};
   REQUIRE(::pipe2(stop, O_CLOEXEC | O_NONBLOCK) == 0);
   const UniqueFd stop_read(stop[0]);

@@ -7,20 +7,11 @@
 
 #include "term/colour.hpp"
 #include "term/line_editor.hpp"
+#include "test_support.hpp"
 #include "wire/room_messages.hpp"
 
 using namespace cryptochat;
-
-namespace {
-
-wire::Participant participant(std::string name, std::uint8_t fill) {
-  wire::Participant p;
-  p.key_hash.fill(fill);
-  p.name = std::move(name);
-  return p;
-}
-
-}  // namespace
+using test::participant;
 
 TEST_CASE("colour only on a terminal, never with --no-color or a non-empty NO_COLOR") {
   CHECK(term::colour_wanted(true, false, nullptr));
