@@ -10,6 +10,7 @@
 #include "chat/room.hpp"
 #include "crypto/keys.hpp"
 #include "net/event_loop.hpp"
+#include "net/listener.hpp"
 #include "net/socket.hpp"
 #include "util/console.hpp"
 

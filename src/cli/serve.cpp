@@ -17,6 +17,7 @@
 #include "crypto/rsa_op_pool.hpp"
 #include "net/acceptor.hpp"
 #include "net/event_loop.hpp"
+#include "net/listener.hpp"
 #include "net/socket.hpp"
 #include "trust/authorized_keys.hpp"
 #include "util/error.hpp"

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "net/event_loop.hpp"
+#include "net/listener.hpp"
 #include "net/socket.hpp"
 #include "util/console.hpp"
 

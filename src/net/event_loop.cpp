@@ -22,8 +22,10 @@ int wait_ms(std::optional<Clock::time_point> deadline) {
   return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, INT_MAX));
 }
 
-EventLoop::Watch::Watch(Watch&& other) noexcept : loop_(other.loop_), token_(other.token_) {
+EventLoop::Watch::Watch(Watch&& other) noexcept
+    : loop_(other.loop_), token_(other.token_), events_(other.events_) {
   other.loop_ = nullptr;
+  other.events_ = 0;
 }
 
 EventLoop::Watch& EventLoop::Watch::operator=(Watch&& other) noexcept {
@@ -31,25 +33,25 @@ EventLoop::Watch& EventLoop::Watch::operator=(Watch&& other) noexcept {
     reset();
     loop_ = other.loop_;
     token_ = other.token_;
+    events_ = other.events_;
     other.loop_ = nullptr;
+    other.events_ = 0;
   }
   return *this;
 }
 
 void EventLoop::Watch::set_events(std::uint32_t events) {
-  if (loop_ != nullptr) {
+  if (loop_ != nullptr && events != events_) {
     loop_->set_events(token_, events);
+    events_ = events;
   }
-}
-
-std::uint32_t EventLoop::Watch::events() const {
-  return loop_ != nullptr ? loop_->events_of(token_) : 0;
 }
 
 void EventLoop::Watch::reset() noexcept {
   if (loop_ != nullptr) {
     loop_->remove(token_);
     loop_ = nullptr;
+    events_ = 0;
   }
 }
 
@@ -78,7 +80,7 @@ EventLoop::Watch EventLoop::watch(int fd, std::uint32_t events, Handler handler)
     always_ready_.push_back(token);
   }
   entries_.emplace(token, std::move(entry));
-  return {this, token};
+  return {this, token, events};
 }
 
 EventLoop::Watch EventLoop::every_turn(Tick tick) {
@@ -87,7 +89,7 @@ EventLoop::Watch EventLoop::every_turn(Tick tick) {
   entry.tick = std::move(tick);
   entries_.emplace(token, std::move(entry));
   ticks_.push_back(token);
-  return {this, token};
+  return {this, token, 0};
 }
 
 void EventLoop::set_events(std::uint64_t token, std::uint32_t events) {
@@ -106,11 +108,6 @@ void EventLoop::set_events(std::uint64_t token, std::uint32_t events) {
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, entry.fd, &ev) != 0) {
     throw NetError("cannot watch a descriptor: " + errno_text(errno));
   }
-}
-
-std::uint32_t EventLoop::events_of(std::uint64_t token) const {
-  const auto it = entries_.find(token);
-  return it == entries_.end() ? 0 : it->second.events;
 }
 
 void EventLoop::remove(std::uint64_t token) noexcept {

@@ -41,17 +41,20 @@ class EventLoop {
     Watch& operator=(Watch&& other) noexcept;
     ~Watch() { reset(); }
 
-    // The events wanted from now on; 0 leaves the descriptor registered but quiet.
+    // The events wanted from now on; 0 leaves the descriptor registered but quiet. Asking for
+    // what is already set costs nothing (a room sets each member's every turn).
     void set_events(std::uint32_t events);
-    [[nodiscard]] std::uint32_t events() const;
+    [[nodiscard]] std::uint32_t events() const { return events_; }
     [[nodiscard]] bool active() const { return loop_ != nullptr; }
     void reset() noexcept;
 
    private:
     friend class EventLoop;
-    Watch(EventLoop* loop, std::uint64_t token) : loop_(loop), token_(token) {}
+    Watch(EventLoop* loop, std::uint64_t token, std::uint32_t events)
+        : loop_(loop), token_(token), events_(events) {}
     EventLoop* loop_ = nullptr;
     std::uint64_t token_ = 0;
+    std::uint32_t events_ = 0;
   };
 
   EventLoop();
@@ -82,7 +85,6 @@ class EventLoop {
     Tick tick;
   };
   void set_events(std::uint64_t token, std::uint32_t events);
-  [[nodiscard]] std::uint32_t events_of(std::uint64_t token) const;
   void remove(std::uint64_t token) noexcept;
   void dispatch(std::uint64_t token, std::uint32_t events);
   void erase_removed();

@@ -1,4 +1,4 @@
-#include "net/socket.hpp"
+#include "net/listener.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>

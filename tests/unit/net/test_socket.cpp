@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "net/event_loop.hpp"
+#include "net/listener.hpp"
 #include "net/net_error.hpp"
 #include "net/socket.hpp"
 #include "util/unique_fd.hpp"
