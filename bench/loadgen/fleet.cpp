@@ -83,7 +83,7 @@ void Fleet::refresh(std::size_t i) {
   const int fd = clients_[i].fd();
   if (fd < 0) {
     // Closing the descriptor took it out of the epoll set already.
-    watches_[i].reset();
+    watches_[i].forget_closed();
     watched_fd_[i] = -1;
     return;
   }

@@ -49,7 +49,15 @@ void EventLoop::Watch::set_events(std::uint32_t events) {
 
 void EventLoop::Watch::reset() noexcept {
   if (loop_ != nullptr) {
-    loop_->remove(token_);
+    loop_->remove(token_, true);
+    loop_ = nullptr;
+    events_ = 0;
+  }
+}
+
+void EventLoop::Watch::forget_closed() noexcept {
+  if (loop_ != nullptr) {
+    loop_->remove(token_, false);
     loop_ = nullptr;
     events_ = 0;
   }
@@ -65,21 +73,24 @@ EventLoop::~EventLoop() = default;
 
 EventLoop::Watch EventLoop::watch(int fd, std::uint32_t events, Handler handler) {
   const std::uint64_t token = next_token_++;
-  Entry entry;
+  // The entry is made first: epoll's data is its address (an unordered_map's elements stay
+  // where they are), so an event finds its handler without a lookup.
+  Entry& entry = entries_[token];
   entry.fd = fd;
   entry.events = events;
   entry.handler = std::move(handler);
   epoll_event ev{};
   ev.events = events;
-  ev.data.u64 = token;
+  ev.data.ptr = &entry;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-    if (errno != EPERM) {
-      throw NetError("cannot watch a descriptor: " + errno_text(errno));
+    const int err = errno;
+    if (err != EPERM) {
+      entries_.erase(token);
+      throw NetError("cannot watch a descriptor: " + errno_text(err));
     }
     entry.always_ready = true;
     always_ready_.push_back(token);
   }
-  entries_.emplace(token, std::move(entry));
   return {this, token, events};
 }
 
@@ -104,19 +115,19 @@ void EventLoop::set_events(std::uint64_t token, std::uint32_t events) {
   }
   epoll_event ev{};
   ev.events = events;
-  ev.data.u64 = token;
+  ev.data.ptr = &entry;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, entry.fd, &ev) != 0) {
     throw NetError("cannot watch a descriptor: " + errno_text(errno));
   }
 }
 
-void EventLoop::remove(std::uint64_t token) noexcept {
+void EventLoop::remove(std::uint64_t token, bool still_open) noexcept {
   const auto it = entries_.find(token);
   if (it == entries_.end() || it->second.removed) {
     return;
   }
   Entry& entry = it->second;
-  if (entry.fd >= 0 && !entry.always_ready) {
+  if (entry.fd >= 0 && !entry.always_ready && still_open) {
     // Removed now, even while handlers run: the descriptor may be closed right after.
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, entry.fd, nullptr);
   }
@@ -144,12 +155,12 @@ void EventLoop::erase_removed() {
   removed_.clear();
 }
 
-void EventLoop::dispatch(std::uint64_t token, std::uint32_t events) {
-  const auto it = entries_.find(token);
-  if (it == entries_.end() || it->second.removed) {
-    return;  // removed by an earlier handler of this turn
+void EventLoop::dispatch(Entry& entry, std::uint32_t events) {
+  // An entry removed by an earlier handler of this turn is only marked (see running_): still
+  // there, and skipped.
+  if (!entry.removed) {
+    entry.handler(events);
   }
-  it->second.handler(events);
 }
 
 std::optional<Clock::time_point> EventLoop::run_ticks() {
@@ -195,15 +206,15 @@ void EventLoop::wait_and_dispatch(std::optional<Clock::time_point> wake) {
     throw NetError("epoll_wait failed: " + errno_text(errno));
   }
   for (int i = 0; i < n; ++i) {
-    const std::uint64_t token = ready_[static_cast<std::size_t>(i)].data.u64;
-    dispatch(token, ready_[static_cast<std::size_t>(i)].events);
+    const epoll_event& ready = ready_[static_cast<std::size_t>(i)];
+    dispatch(*static_cast<Entry*>(ready.data.ptr), ready.events);
   }
   if (ready_now) {
     const std::vector<std::uint64_t> tokens = always_ready_;
     for (const auto token : tokens) {
       const auto it = entries_.find(token);
-      if (it != entries_.end() && !it->second.removed && (it->second.events & EPOLLIN) != 0) {
-        dispatch(token, EPOLLIN);
+      if (it != entries_.end() && (it->second.events & EPOLLIN) != 0) {
+        dispatch(it->second, EPOLLIN);
       }
     }
   }

@@ -47,6 +47,9 @@ class EventLoop {
     [[nodiscard]] std::uint32_t events() const { return events_; }
     [[nodiscard]] bool active() const { return loop_ != nullptr; }
     void reset() noexcept;
+    // For a descriptor that was closed already (the kernel dropped its registration): ends
+    // the Watch without asking epoll about a number that may belong to another descriptor now.
+    void forget_closed() noexcept;
 
    private:
     friend class EventLoop;
@@ -65,7 +68,10 @@ class EventLoop {
   ~EventLoop();
 
   // Registers fd. A descriptor epoll cannot watch (a regular file, /dev/null) is always ready:
-  // while it wants EPOLLIN the loop does not sleep and calls its handler every turn.
+  // while it wants EPOLLIN the loop does not sleep and calls its handler every turn. The
+  // descriptor must stay open until the Watch ends (declare the Watch after what owns the
+  // descriptor): closing it first could leave the registration to a descriptor of the same
+  // number opened later.
   [[nodiscard]] Watch watch(int fd, std::uint32_t events, Handler handler);
   [[nodiscard]] Watch every_turn(Tick tick);
 
@@ -85,8 +91,8 @@ class EventLoop {
     Tick tick;
   };
   void set_events(std::uint64_t token, std::uint32_t events);
-  void remove(std::uint64_t token) noexcept;
-  void dispatch(std::uint64_t token, std::uint32_t events);
+  void remove(std::uint64_t token, bool still_open) noexcept;
+  void dispatch(Entry& entry, std::uint32_t events);
   void erase_removed();
   std::optional<Clock::time_point> ticks();
   void wait_and_dispatch(std::optional<Clock::time_point> wake);
@@ -95,7 +101,7 @@ class EventLoop {
 
   UniqueFd epoll_;
   std::vector<epoll_event> ready_;
-  std::uint64_t next_token_ = 1;  // tokens are never reused: a stale event finds no entry
+  std::uint64_t next_token_ = 1;  // never reused
   std::unordered_map<std::uint64_t, Entry> entries_;
   std::vector<std::uint64_t> always_ready_;
   std::vector<std::uint64_t> ticks_;

@@ -287,3 +287,23 @@ TEST_CASE("a socketpair's hang-up reaches a handler that asked only for input") 
   loop.turn(Clock::now() + 1s);
   CHECK((got & (EPOLLIN | EPOLLHUP)) != 0);
 }
+
+TEST_CASE("forget_closed leaves alone a descriptor that took a closed one's number") {
+  EventLoop loop;
+  Pipe first = make_pipe();
+  int first_calls = 0;
+  auto first_watch = loop.watch(first.read.get(), EPOLLIN, [&](std::uint32_t) { ++first_calls; });
+  const int number = first.read.get();
+  first.read.reset();  // closed before its watch ended
+  const Pipe second = make_pipe();
+  REQUIRE(second.read.get() == number);  // the lowest free number comes back
+  int second_calls = 0;
+  const auto second_watch =
+      loop.watch(second.read.get(), EPOLLIN, [&](std::uint32_t) { ++second_calls; });
+  first_watch.forget_closed();
+  CHECK_FALSE(first_watch.active());
+  put_byte(second.write.get());
+  loop.turn(Clock::now() + 1s);
+  CHECK(second_calls == 1);
+  CHECK(first_calls == 0);
+}
