@@ -92,7 +92,7 @@ class EventLoop {
   };
   void set_events(std::uint64_t token, std::uint32_t events);
   void remove(std::uint64_t token, bool still_open) noexcept;
-  void dispatch(Entry& entry, std::uint32_t events);
+  static void dispatch(Entry& entry, std::uint32_t events);
   void erase_removed();
   std::optional<Clock::time_point> ticks();
   void wait_and_dispatch(std::optional<Clock::time_point> wake);
