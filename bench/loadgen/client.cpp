@@ -29,14 +29,6 @@ constexpr std::size_t kMaxLine = 4096;
 // the decoder what actually arrived keeps a client's buffers at the size of its traffic.
 std::array<std::uint8_t, std::size_t{64} * 1024> g_read_buffer;
 
-wire::ByteView bytes_of(std::string_view text) {
-  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
-
-std::string_view text_of(wire::ByteView bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
 }  // namespace
 
 Client::Client(std::size_t index, const ClientSetup& setup)
@@ -157,7 +149,7 @@ void Client::read_ready() {
     if (phase_ == Phase::handshaking) {
       phase_ = Phase::established;
     }
-    take_lines(text_of(got));
+    take_lines(wire::text_of(got));
     return;
   }
   conn_->decoder().feed(got);
@@ -169,7 +161,7 @@ class Client::Events final : public chat::ChannelEvents {
   explicit Events(Client& client) : client_(client) {}
   void on_data(wire::ByteView /*data*/) override {}  // the server's operator: not measured
   void on_relay(const wire::Participant& /*sender*/, wire::ByteView data) override {
-    client_.take_lines(text_of(data));
+    client_.take_lines(wire::text_of(data));
   }
   void on_room_event(const wire::RoomEvent& event) override {
     if (event.kind == wire::RoomEventKind::joined && client_.setup_.on_joined) {
@@ -229,7 +221,7 @@ void Client::send_line(std::string_view line) {
   if (plain()) {
     conn_->outbox().insert(conn_->outbox().end(), line.begin(), line.end());
   } else {
-    channel_->send_data(bytes_of(line), conn_->outbox());
+    channel_->send_data(wire::bytes_of(line), conn_->outbox());
   }
   flush();
 }

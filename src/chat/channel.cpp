@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "crypto/fingerprint.hpp"
 #include "crypto/handshake_error.hpp"
 #include "util/text.hpp"
 #include "wire/protocol_error.hpp"
@@ -28,6 +29,10 @@ RelayBatch::RelayBatch(const wire::Participant& sender, wire::ByteView data)
 
 Channel::Channel(crypto::Established established, Settings settings)
     : est_(std::move(established)), settings_(settings) {}
+
+wire::Participant Channel::peer() const {
+  return {crypto::spki_hash(est_.peer_key.spki_der()), est_.peer_name};
+}
 
 bool Channel::receive_one(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvents& events) {
   const auto frame = in.next();
@@ -94,9 +99,7 @@ void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, Chann
       return;
     case ContentType::abort:
       throw wire::ProtocolError(
-          fmt::format("the peer aborted the session: {}",
-                      printable(std::string_view(reinterpret_cast<const char*>(record.data.data()),
-                                                 record.data.size()))));
+          fmt::format("the peer aborted the session: {}", printable(wire::text_of(record.data))));
     case ContentType::relay: {
       if (!from_server) {
         break;

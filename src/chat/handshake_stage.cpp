@@ -110,8 +110,7 @@ void HandshakeStage::start(net::Socket socket) {
     p->deadline = p->started + limits_.timeout;
     console_.debug("{}: connection accepted, handshake started ({} under way)", p->conn->peer(),
                    pending_.size() + 1);
-    p->watch = loop_.watch(p->conn->fd(), p->conn->wanted_events(),
-                           [this, id = p->id](std::uint32_t events) { on_ready(id, events); });
+    watch(*p);
     pending_.emplace(p->id, std::move(p));
   } catch (const Error& e) {
     console_.warn("a new connection failed: {}", e.what());
@@ -163,8 +162,12 @@ void HandshakeStage::finish(std::uint64_t id) {
     on_joined_(std::move(joined));
     return;
   }
-  p->watch = loop_.watch(p->conn->fd(), p->conn->wanted_events(),
-                         [this, id](std::uint32_t events) { on_ready(id, events); });
+  watch(*p);
+}
+
+void HandshakeStage::watch(Pending& p) {
+  p.watch = loop_.watch(p.conn->fd(), p.conn->wanted_events(),
+                        [this, id = p.id](std::uint32_t events) { on_ready(id, events); });
 }
 
 void HandshakeStage::on_ready(std::uint64_t id, std::uint32_t events) {

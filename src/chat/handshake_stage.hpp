@@ -69,6 +69,8 @@ class HandshakeStage {
   void submit(const std::shared_ptr<Pending>& p);
   void finish(std::uint64_t id);
   void drop(std::uint64_t id, const Error& error);
+  // Registers p's connection on the loop: when it arrives, and again after a worker had it.
+  void watch(Pending& p);
   std::optional<net::Clock::time_point> expire();
 
   const crypto::PrivateKey& identity_;

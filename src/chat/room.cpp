@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "chat/channel.hpp"
-#include "crypto/fingerprint.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -53,7 +52,7 @@ struct Room::Member final : ChannelEvents {
       : room(r),
         conn(std::move(peer.conn)),
         channel(std::move(peer.established), {Channel::Role::server, true}),
-        who{crypto::spki_hash(channel.peer_key().spki_der()), channel.peer_name()},
+        who(channel.peer()),
         label(printable(channel.peer_name())),
         fingerprint(channel.peer_key().fingerprint()),
         output(r.local_, who),
@@ -314,13 +313,9 @@ std::optional<Clock::time_point> Room::tick() {
       m->stage = Member::Stage::gone;
     }
   }
-  std::erase_if(members_, [this](const auto& entry) {
-    const Member& m = *entry.second;
-    if (m.stage == Member::Stage::gone && m.holding) {
-      --holding_;
-    }
-    return m.stage == Member::Stage::gone;
-  });
+  // A member that is not present no longer holds the room (update_backlog saw to that).
+  std::erase_if(members_,
+                [](const auto& entry) { return entry.second->stage == Member::Stage::gone; });
   for (auto& [id, m] : members_) {
     const bool reads =
         m->stage == Member::Stage::going || m->channel.peer_closed() || closing_ || takes_input();

@@ -23,9 +23,13 @@ constexpr auto kStopGrace = std::chrono::seconds(5);
 // The most room participants a client keeps for /who: a server's events cannot grow it further.
 constexpr std::size_t kMaxKnownParticipants = 100000;
 
-wire::Participant participant_of(const Channel& channel) {
-  return {crypto::spki_hash(channel.peer_key().spki_der()),
-          channel.peer_name().empty() ? std::string("peer") : channel.peer_name()};
+// The peer for the view and /who: a peer that sent no name is shown as "peer".
+wire::Participant shown_peer(const Channel& channel) {
+  wire::Participant peer = channel.peer();
+  if (peer.name.empty()) {
+    peer.name = "peer";
+  }
+  return peer;
 }
 
 }  // namespace
@@ -54,7 +58,7 @@ StreamSession::StreamSession(net::EventLoop& loop, Connection& conn,
       local_(local),
       console_(console),
       stop_fd_(stop_fd),
-      peer_(participant_of(channel_)),
+      peer_(shown_peer(channel_)),
       output_(local, peer_) {}
 
 void StreamSession::on_data(wire::ByteView data) {

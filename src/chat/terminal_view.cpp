@@ -43,7 +43,7 @@ void TerminalView::flush() {
 }
 
 void TerminalView::show_message(const wire::Participant& sender, wire::ByteView data) {
-  std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  std::string_view text = wire::text_of(data);
   while (!text.empty()) {
     const auto nl = text.find('\n');
     show_line(sender, text.substr(0, nl));

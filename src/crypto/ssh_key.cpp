@@ -16,6 +16,7 @@
 #include "crypto/fingerprint.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
+#include "wire/bytes.hpp"
 
 namespace cryptochat::crypto {
 
@@ -43,10 +44,6 @@ std::string_view trim(std::string_view text) {
     text.remove_suffix(1);
   }
   return text;
-}
-
-std::string_view as_text(std::span<const std::uint8_t> bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 [[noreturn]] void not_rsa(const std::string& origin, std::string_view type) {
@@ -146,7 +143,7 @@ void check_rsa_numbers(const RsaPublic& key, const std::string& origin) {
 RsaPublic read_public_blob(std::span<const std::uint8_t> blob, const std::string& origin,
                            std::string_view expected_type) {
   SshReader reader(blob, origin);
-  const std::string_view type = as_text(reader.string(kMaxTypeBytes, "key type"));
+  const std::string_view type = wire::text_of(reader.string(kMaxTypeBytes, "key type"));
   if (type != kRsaType) {
     not_rsa(origin, type);
   }
@@ -307,12 +304,12 @@ Container read_container(std::string_view text, const std::string& origin,
     throw KeyError(fmt::format("{}: not a valid OpenSSH private key file", origin));
   }
   SshReader reader(file, origin);
-  if (as_text(reader.bytes(kMagic.size(), "header")) != kMagic) {
+  if (wire::text_of(reader.bytes(kMagic.size(), "header")) != kMagic) {
     reader.bad("it does not start with \"openssh-key-v1\"");
   }
   Container c;
-  c.cipher_name = as_text(reader.string(kMaxTypeBytes, "cipher name"));
-  c.kdf_name = as_text(reader.string(kMaxTypeBytes, "KDF name"));
+  c.cipher_name = wire::text_of(reader.string(kMaxTypeBytes, "cipher name"));
+  c.kdf_name = wire::text_of(reader.string(kMaxTypeBytes, "KDF name"));
   c.kdf_options = reader.string(kMaxKdfOptionsBytes, "KDF options");
   const std::uint32_t keys = reader.u32("key count");
   if (keys != 1) {
@@ -389,7 +386,7 @@ std::unique_ptr<Botan::RSA_PrivateKey> decode_openssh_private_key(
     }
     keys_reader.bad("its check values differ");
   }
-  if (as_text(keys_reader.string(kMaxTypeBytes, "key type")) != kRsaType) {
+  if (wire::text_of(keys_reader.string(kMaxTypeBytes, "key type")) != kRsaType) {
     keys_reader.bad("the private key is not of the type of the public key");
   }
   const Botan::BigInt n = keys_reader.mpint(kMaxModulusBytes, "modulus");

@@ -163,22 +163,6 @@ void EventLoop::dispatch(Entry& entry, std::uint32_t events) {
   }
 }
 
-std::optional<Clock::time_point> EventLoop::run_ticks() {
-  std::optional<Clock::time_point> wake;
-  // By index: a tick may register another (it runs from the next turn on).
-  const std::size_t count = ticks_.size();
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto it = entries_.find(ticks_[i]);
-    if (it == entries_.end() || it->second.removed) {
-      continue;
-    }
-    if (const auto next = it->second.tick(); next && (!wake || *next < *wake)) {
-      wake = next;
-    }
-  }
-  return wake;
-}
-
 struct EventLoop::Running {
   EventLoop& loop;
   explicit Running(EventLoop& l) : loop(l) { ++loop.running_; }
@@ -222,7 +206,19 @@ void EventLoop::wait_and_dispatch(std::optional<Clock::time_point> wake) {
 
 std::optional<Clock::time_point> EventLoop::ticks() {
   const Running running(*this);
-  return run_ticks();
+  std::optional<Clock::time_point> wake;
+  // By index: a tick may register another (it runs from the next turn on).
+  const std::size_t count = ticks_.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto it = entries_.find(ticks_[i]);
+    if (it == entries_.end() || it->second.removed) {
+      continue;
+    }
+    if (const auto next = it->second.tick(); next && (!wake || *next < *wake)) {
+      wake = next;
+    }
+  }
+  return wake;
 }
 
 void EventLoop::turn(std::optional<Clock::time_point> wake) {

@@ -97,7 +97,6 @@ class EventLoop {
   std::optional<Clock::time_point> ticks();
   void wait_and_dispatch(std::optional<Clock::time_point> wake);
   struct Running;  // marks the time handlers and ticks run (see running_)
-  std::optional<Clock::time_point> run_ticks();
 
   UniqueFd epoll_;
   std::vector<epoll_event> ready_;

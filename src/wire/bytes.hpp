@@ -18,6 +18,11 @@ inline ByteView bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
+// The same bytes seen as text (not checked: pass it through printable() before showing it).
+inline std::string_view text_of(ByteView bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
 class ByteWriter {
  public:
   explicit ByteWriter(Bytes& out) : out_(out) {}
