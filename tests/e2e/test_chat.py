@@ -164,6 +164,31 @@ class DataPathTest(SessionTestCase):
         self.assert_one_error_line(client, str(port))
         self.assertFalse(os.path.exists(self.known_hosts))
 
+    def test_sigint_ends_a_connect_that_hangs(self):
+        # A listener that never accepts, its queue of one filled: the kernel drops the next SYN,
+        # so the client's connect hangs (its timeout is 30 s) until the signal.
+        full = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(full.close)
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        fillers = []
+        for _ in range(3):
+            f = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.addCleanup(f.close)
+            f.setblocking(False)
+            f.connect_ex(("127.0.0.1", port))
+            fillers.append(f)
+        client = self.start_client(f"127.0.0.1:{port}", "--connect-timeout", "30",
+                                   stdin=self.random_file("in", 10))
+        time.sleep(1.0)
+        self.assertIsNone(client.returncode, "the connect did not hang: " + client.describe())
+        start = time.monotonic()
+        client.signal(signal.SIGINT)
+        client.finish(1, timeout=5)
+        self.assertLess(time.monotonic() - start, 2.0, client.describe())
+        self.assert_one_error_line(client, "interrupted while connecting")
+
     def test_server_without_once_serves_clients_one_after_the_other(self):
         first = self.random_file("first.bin", 700 * 1024)
         second = self.random_file("second.bin", 900 * 1024)
