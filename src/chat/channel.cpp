@@ -60,13 +60,22 @@ void Channel::check_peer_may_send() const {
   }
 }
 
+// END, END_ACK and QUIT carry nothing (PROTOCOL.md section 5): content there is not this
+// protocol, and is refused rather than guessed at.
+void Channel::check_empty(const crypto::OpenedRecord& record) {
+  if (!record.data.empty()) {
+    throw wire::ProtocolError(
+        fmt::format("protocol error: an end record with {} bytes of content", record.data.size()));
+  }
+}
+
 void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, ChannelEvents& events) {
   const bool from_server = settings_.role == Role::client;
   switch (record.type) {
     case ContentType::data:
       check_peer_may_send();
       if (record.data.empty()) {
-        return;  // nothing to deliver (the protocol allows it; the room never relays it)
+        return;  // nothing to deliver (section 5 allows it; the room never relays it)
       }
       ++counts_.records_received;
       counts_.bytes_received += record.data.size();
@@ -74,6 +83,7 @@ void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, Chann
       return;
     case ContentType::end:
     case ContentType::quit: {
+      check_empty(record);
       if (peer_closed_) {
         throw wire::ProtocolError("protocol error: the peer ended its data twice");
       }
@@ -92,6 +102,7 @@ void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, Chann
       return;
     }
     case ContentType::end_ack:
+      check_empty(record);
       if (!local_closed_ || ack_received_) {
         throw wire::ProtocolError("protocol error: unexpected end confirmation");
       }

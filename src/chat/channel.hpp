@@ -116,6 +116,7 @@ class Channel {
   void handle(const crypto::OpenedRecord& record, wire::Bytes& out, ChannelEvents& events);
   void close_local(crypto::ContentType how, wire::Bytes& out);
   void check_peer_may_send() const;
+  static void check_empty(const crypto::OpenedRecord& record);
   [[nodiscard]] bool may_send() const;
 
   crypto::Established est_;

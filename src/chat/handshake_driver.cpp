@@ -37,8 +37,9 @@ void send_alert(Connection& conn, const Error& error, Side from) {
   wire::Alert alert{error.alert(), error.peer_text()};
   if (alert.code == AlertCode::not_authorized && from == Side::client) {
     // not_authorized is the server refusing the client's key; a client that refuses the
-    // server's key has a failed handshake.
-    alert.code = AlertCode::handshake_failed;
+    // server's key has a failed handshake. The local message (which key was pinned or known,
+    // file names) is for the user only: a server that may be an impostor learns nothing.
+    alert = wire::Alert{AlertCode::handshake_failed, kClientDistrustText};
   }
   try {
     wire::append_frame(conn.outbox(), wire::FrameType::alert, wire::encode(alert));

@@ -34,6 +34,9 @@ crypto::HandshakeError as_handshake_error(const std::exception& e);
 
 enum class Side { client, server };
 
+// All a client that refuses the server's key tells it (PROTOCOL.md section 7).
+inline constexpr const char* kClientDistrustText = "the client does not trust this server's key";
+
 // Appends an ALERT with the error's own code and text (PROTOCOL.md section 3) and sends what
 // the socket takes right now. Never throws: the peer may be gone already.
 void send_alert(Connection& conn, const Error& error, Side from);

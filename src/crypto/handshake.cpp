@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "crypto/handshake_error.hpp"
 #include "crypto/rsa_ops.hpp"
@@ -29,6 +31,15 @@ PublicKey peer_public_key(const wire::Bytes& spki, const char* who) {
   } catch (const KeyError& e) {
     throw HandshakeError(fmt::format("the {}'s public key is not acceptable: {}", who, e.what()));
   }
+}
+
+// "1", "1, 3": a peer's list of versions or suites for a message.
+std::string joined(const std::vector<std::uint16_t>& numbers) {
+  std::string out;
+  for (const auto n : numbers) {
+    out += (out.empty() ? "" : ", ") + std::to_string(n);
+  }
+  return out;
 }
 
 // The peer's FINISHED is its proof that it decrypted our secret, i.e. holds its private key;
@@ -150,18 +161,23 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
   switch (state_) {
     case State::server_hello: {
       expect(frame, wire::FrameType::server_hello);
-      const auto hello = wire::parse_server_hello(frame.body);
-      const bool version_ok = std::find(hello.versions.begin(), hello.versions.end(),
-                                        wire::kVersion2) != hello.versions.end();
-      if (!version_ok) {
+      // The versions and suites first: their layout is the same in every version (section 8),
+      // the rest of the frame need not be version 2's.
+      const auto offer = wire::parse_server_offer(frame.body);
+      if (std::find(offer.versions.begin(), offer.versions.end(), wire::kVersion2) ==
+          offer.versions.end()) {
+        throw UnsupportedVersion(
+            fmt::format("the server speaks protocol version {} and this cryptochat speaks 2: "
+                        "upgrade one side",
+                        joined(offer.versions)));
+      }
+      if (std::find(offer.suites.begin(), offer.suites.end(), wire::kSuiteAes256Gcm) ==
+          offer.suites.end()) {
         throw UnsupportedVersion(fmt::format(
-            "the server speaks protocol version {} and this cryptochat speaks 2: upgrade one side",
-            hello.versions.front()));
+            "the server offers cipher suite {} and this cryptochat supports only suite 1",
+            joined(offer.suites)));
       }
-      if (std::find(hello.suites.begin(), hello.suites.end(), wire::kSuiteAes256Gcm) ==
-          hello.suites.end()) {
-        throw UnsupportedVersion("the server offers no cipher suite this cryptochat supports");
-      }
+      const auto hello = wire::parse_server_hello(frame.body);
       peer_ephemeral_ = hello.ephemeral;
       peer_key_ = peer_public_key(hello.spki, "server");
       add_to_transcript(frame.header, frame.body);
@@ -232,18 +248,25 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
   switch (state_) {
     case State::client_hello: {
       expect(frame, wire::FrameType::client_hello);
-      const auto hello = wire::parse_client_hello(frame.body);
-      if (hello.version != wire::kVersion2) {
+      // The version and suite first: a client of another version may lay out the rest
+      // differently (section 8), and is told the version in any case.
+      const auto choice = wire::parse_client_choice(frame.body);
+      if (choice.version != wire::kVersion2) {
         throw UnsupportedVersion(fmt::format(
-            "the client speaks protocol version {} and this cryptochat speaks 2", hello.version));
+            "the client speaks protocol version {} and this cryptochat speaks 2", choice.version));
       }
-      if (hello.suite != wire::kSuiteAes256Gcm) {
-        throw HandshakeError(
-            fmt::format("the client chose cipher suite {}, which was not offered", hello.suite));
+      if (choice.suite != wire::kSuiteAes256Gcm) {
+        throw UnsupportedVersion(
+            fmt::format("the client chose cipher suite {}, which was not offered (only suite 1 is)",
+                        choice.suite));
       }
+      auto hello = wire::parse_client_hello(frame.body);
       peer_ephemeral_ = hello.ephemeral;
+      // Checked (exponent, size, Botan's checks) before anything is computed with it.
       peer_key_ = peer_public_key(hello.spki, "client");
-      peer_secret_ = oaep_decrypt_or_random(identity_, hello.oaep_ciphertext, kSecretSize, rng_);
+      // Decrypted only in accept(), once the key is admitted: a refused client costs no
+      // private-key operation.
+      peer_transport_ = std::move(hello.oaep_ciphertext);
       add_to_transcript(frame.header, frame.body);
       state_ = State::authorize;
       return HandshakeEvent::peer_identity;
@@ -270,6 +293,8 @@ void ServerHandshake::accept(wire::Bytes& out) {
   if (state_ != State::authorize) {
     throw std::logic_error("ServerHandshake::accept out of order");
   }
+  peer_secret_ = oaep_decrypt_or_random(identity_, peer_transport_, kSecretSize, rng_);
+  peer_transport_.clear();
   send(out, wire::frame_of(wire::FrameType::server_key,
                            wire::ServerKey{oaep_encrypt(*peer_key_, own_secret_, rng_)}));
   th_ = transcript_hash();

@@ -110,13 +110,15 @@ class ServerHandshake : public HandshakeBase {
   // Appends SERVER_HELLO.
   void start(wire::Bytes& out);
   HandshakeEvent on_frame(const wire::FrameView& frame, wire::Bytes& out);
-  // After peer_identity: the client key is allowed; sends SERVER_KEY and the server's
+  // After peer_identity: the client key is allowed; decrypts the client's secret (the server's
+  // only private-key operation, so never for a refused key), sends SERVER_KEY and the server's
   // FINISHED record.
   void accept(wire::Bytes& out);
 
  private:
   enum class State { start, client_hello, authorize, finished, done };
   State state_ = State::start;
+  wire::Bytes peer_transport_;  // the client's OAEP ciphertext, decrypted once it is admitted
 };
 
 }  // namespace cryptochat::crypto

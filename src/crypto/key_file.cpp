@@ -79,7 +79,7 @@ bool rsa_values_consistent(const Botan::RSA_PrivateKey& key) {
 
 PrivateKey checked_private_key(std::unique_ptr<Botan::RSA_PrivateKey> rsa,
                                const std::string& origin) {
-  check_rsa_bits(rsa->key_length(), origin);
+  check_rsa_public(rsa->get_n(), rsa->get_e(), origin);
   if (!rsa_values_consistent(*rsa)) {
     throw KeyError(fmt::format("{}: the key is corrupt (its RSA values do not match)", origin));
   }
@@ -222,7 +222,8 @@ std::optional<std::vector<std::uint8_t>> public_half_of_private_key(std::string_
           .decode(e)
           .discard_remaining()
           .end_cons();
-      if (version != 0 || n.bits() < kMinRsaBits || n.bits() > kMaxRsaBits || e < 3) {
+      if (version != 0 || n.bits() < kMinRsaBits || n.bits() > kMaxRsaBits ||
+          e != kRsaPublicExponent) {  // loaded in full, which says what is wrong
         return std::nullopt;
       }
     }

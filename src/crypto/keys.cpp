@@ -5,6 +5,7 @@
 #include <botan/x509_key.h>
 
 #include <fmt/format.h>
+#include <string>
 #include <typeinfo>
 
 #include "crypto/fingerprint.hpp"
@@ -32,6 +33,23 @@ void check_rsa_bits(std::size_t bits, const std::string& origin) {
   }
 }
 
+void check_rsa_public(const Botan::BigInt& n, const Botan::BigInt& e, const std::string& origin) {
+  // The size first: it bounds the cost of everything after it.
+  check_rsa_bits(n.bits(), origin);
+  if (n.is_even() || n.is_negative()) {
+    throw KeyError(
+        fmt::format("{}: not a valid RSA key (its modulus is even or negative)", origin));
+  }
+  if (e != kRsaPublicExponent) {
+    // An exponent is public and a peer chose it: naming it (bounded to its size) is safe.
+    throw KeyError(fmt::format("{}: the RSA public exponent must be {}, not {}", origin,
+                               kRsaPublicExponent,
+                               e.is_negative()  ? std::string("a negative number")
+                               : e.bits() <= 32 ? std::to_string(e.to_u32bit())
+                                                : fmt::format("a {}-bit number", e.bits())));
+  }
+}
+
 PublicKey::PublicKey(std::shared_ptr<const Botan::RSA_PublicKey> key)
     : key_(std::move(key)), spki_(key_->subject_public_key()) {}
 
@@ -49,7 +67,10 @@ PublicKey PublicKey::from_spki(const std::vector<std::uint8_t>& der) {
   if (rsa == nullptr) {
     throw KeyError(fmt::format("not an RSA public key ({})", key->algo_name()));
   }
-  check_rsa_bits(rsa->key_length(), "public key");
+  check_rsa_public(rsa->get_n(), rsa->get_e(), "public key");
+  if (!rsa->check_key(system_rng(), false)) {
+    throw KeyError("public key: not a valid RSA key (Botan's key check failed)");
+  }
   if (typeid(*rsa) == typeid(Botan::RSA_PublicKey)) {
     // Kept as loaded: a copy would repeat the Montgomery set-up of the modulus (~1 ms).
     const std::shared_ptr<const Botan::Public_Key> owner(std::move(key));

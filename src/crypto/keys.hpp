@@ -18,13 +18,17 @@ namespace cryptochat::crypto {
 inline constexpr std::size_t kMinRsaBits = 2048;
 // Larger keys make every handshake slow for nothing; refusing them bounds the work a key costs.
 inline constexpr std::size_t kMaxRsaBits = 8192;
+// The only public exponent accepted (PROTOCOL.md section 3). A free exponent lets e = 1 expose
+// the OAEP secret, a huge one cost the peer a long modular exponentiation, and any exponent
+// lets a key's fingerprint be ground at hash speed.
+inline constexpr std::uint32_t kRsaPublicExponent = 65537;
 
 class PublicKey {
  public:
   explicit PublicKey(std::shared_ptr<const Botan::RSA_PublicKey> key);
 
-  // Decodes a DER SubjectPublicKeyInfo; throws KeyError unless it is an RSA key of an accepted
-  // size.
+  // Decodes a DER SubjectPublicKeyInfo; throws KeyError unless it is an RSA key that passes
+  // check_rsa_public and Botan's own checks.
   static PublicKey from_spki(const std::vector<std::uint8_t>& der);
 
   [[nodiscard]] const Botan::RSA_PublicKey& botan() const { return *key_; }
@@ -85,5 +89,9 @@ class PrivateKey {
 
 // Throws KeyError when bits is not an accepted RSA size.
 void check_rsa_bits(std::size_t bits, const std::string& origin);
+
+// Throws KeyError unless (n, e) is a public key cryptochat accepts: n odd and of an accepted
+// size, e = kRsaPublicExponent. Run on every key, ours and the peer's, before any use.
+void check_rsa_public(const Botan::BigInt& n, const Botan::BigInt& e, const std::string& origin);
 
 }  // namespace cryptochat::crypto

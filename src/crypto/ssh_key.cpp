@@ -133,10 +133,7 @@ struct RsaPublic {
 };
 
 void check_rsa_numbers(const RsaPublic& key, const std::string& origin) {
-  check_rsa_bits(key.n.bits(), origin);
-  if (key.e < 3 || key.e.is_even() || key.n.is_even()) {
-    throw KeyError(fmt::format("{}: not a valid RSA key (bad modulus or exponent)", origin));
-  }
+  check_rsa_public(key.n, key.e, origin);
 }
 
 // A public key blob: string type, then for ssh-rsa mpint e, mpint n.

@@ -12,6 +12,10 @@ namespace cryptochat::trust {
 class TrustError : public cryptochat::Error {
  public:
   explicit TrustError(const std::string& message) : Error(ExitCode::failure, message) {}
+  // The message names local files: the peer is told only that the check could not be made.
+  [[nodiscard]] std::string peer_text() const override {
+    return "the client could not check the server's key";
+  }
 };
 
 }  // namespace cryptochat::trust

@@ -88,6 +88,24 @@ Bytes encode(const Alert& m) {
   return out;
 }
 
+ServerOffer parse_server_offer(ByteView body) {
+  ByteReader in(body, "server hello");
+  check_magic(in);
+  ServerOffer m;
+  m.versions = read_list(in, "versions");
+  m.suites = read_list(in, "suites");
+  return m;
+}
+
+ClientChoice parse_client_choice(ByteView body) {
+  ByteReader in(body, "client hello");
+  check_magic(in);
+  ClientChoice m;
+  m.version = in.u16();
+  m.suite = in.u16();
+  return m;
+}
+
 ServerHello parse_server_hello(ByteView body) {
   ByteReader in(body, "server hello");
   check_magic(in);

@@ -57,11 +57,26 @@ struct Alert {
   std::string text;  // UTF-8, for people; at most kMaxAlertText bytes
 };
 
+// What any version's hello keeps in place (PROTOCOL.md section 8): the server's versions and
+// suites, the client's choice. Read before the rest, so that a peer of another version is told
+// which versions it speaks even when the rest of its hello has another layout.
+struct ServerOffer {
+  std::vector<std::uint16_t> versions;
+  std::vector<std::uint16_t> suites;
+};
+struct ClientChoice {
+  std::uint16_t version = 0;
+  std::uint16_t suite = 0;
+};
+
 Bytes encode(const ServerHello& m);
 Bytes encode(const ClientHello& m);
 Bytes encode(const ServerKey& m);
 Bytes encode(const Alert& m);
 
+// The prefixes alone: the bytes after them are not looked at.
+ServerOffer parse_server_offer(ByteView body);
+ClientChoice parse_client_choice(ByteView body);
 ServerHello parse_server_hello(ByteView body);
 ClientHello parse_client_hello(ByteView body);
 ServerKey parse_server_key(ByteView body);

@@ -12,8 +12,11 @@ bounded. The process helpers and HostileTestCase come from harness.py.
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_hostile.py
 """
+import base64
+import hashlib
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -431,6 +434,279 @@ class ClientAgainstHostileServerTest(HostileTestCase):
         line = self.assert_one_line_error(client, "version")
         self.assertIn("7", line)
         self.assertLess(elapsed, 2.0)
+
+
+# -- hostile RSA keys (PROTOCOL.md section 3, "Cryptographic parameters") --------------------
+
+ALERT_HANDSHAKE_FAILED = 4
+ALERT_NOT_AUTHORIZED = 3
+DISTRUST_TEXT = "the client does not trust this server's key"
+# 100 refused hellos; each cost an RSA-2048 decryption (~4.5 ms) before the check came first.
+REFUSED_CPU_LIMIT = 0.25
+
+
+def der(tag, content):
+    """One DER TLV."""
+    n = len(content)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + length + content
+
+
+def der_int(x):
+    raw = x.to_bytes(x.bit_length() // 8 + 1, "big")  # a leading zero keeps it positive
+    while len(raw) > 1 and raw[0] == 0 and raw[1] < 0x80:
+        raw = raw[1:]
+    return der(0x02, raw)
+
+
+RSA_ENCRYPTION = der(0x30, der(0x06, bytes.fromhex("2a864886f70d010101")) + der(0x05, b""))
+
+
+def rsa_spki(n, e):
+    """A DER SubjectPublicKeyInfo for any (n, e), as an attacker writes it."""
+    return der(0x30, RSA_ENCRYPTION + der(0x03, b"\x00" + der(0x30, der_int(n) + der_int(e))))
+
+
+def der_read(data, pos):
+    """(tag, content start, content end) of the TLV at pos."""
+    tag, n = data[pos], data[pos + 1]
+    pos += 2
+    if n & 0x80:
+        count = n & 0x7F
+        n = int.from_bytes(data[pos:pos + count], "big")
+        pos += count
+    return tag, pos, pos + n
+
+
+def rsa_modulus(spki):
+    """n of an RSA SubjectPublicKeyInfo."""
+    _, start, _ = der_read(spki, 0)
+    _, _, alg_end = der_read(spki, start)
+    _, bits_start, _ = der_read(spki, alg_end)
+    _, seq_start, _ = der_read(spki, bits_start + 1)
+    _, n_start, n_end = der_read(spki, seq_start)
+    return int.from_bytes(spki[n_start:n_end], "big")
+
+
+def fingerprint_of(spki):
+    digest = hashlib.sha256(spki).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def big_e_spki():
+    """The costly key of issue 15: an 8192-bit n and a 7880-bit e, ~2 KB of DER."""
+    n = int.from_bytes(os.urandom(1024), "big") | (1 << 8191) | 1
+    e = int.from_bytes(os.urandom(985), "big") | (1 << 7879) | 1
+    spki = rsa_spki(n, e)
+    assert len(spki) <= 2048, len(spki)
+    return spki
+
+
+def hostile_exponents(n):
+    """(what, e, the fragment of the error naming it)."""
+    return [
+        ("e=1", 1, "must be 65537, not 1"),
+        ("e=3", 3, "must be 65537, not 3"),
+        ("e>n", n + 2, f"must be 65537, not a {n.bit_length()}-bit number"),
+        ("4096-bit e", (1 << 4095) | 1, "must be 65537, not a 4096-bit number"),
+    ]
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class HostileKeysTest(HostileTestCase):
+    """Peer keys with another exponent are refused, on both sides, before any use; the refused
+    client costs the server no private-key operation; the client tells a server it distrusts
+    nothing about the key it expected."""
+
+    # -- a hostile client against serve -------------------------------------------------------
+
+    def test_client_keys_with_another_exponent_are_refused(self):
+        server = self.open_server()
+        n = rsa_modulus(self.spki_der("client"))
+        attackers = []
+        for what, e, fragment in hostile_exponents(n) + [("8192-bit n, 7880-bit e", None,
+                                                         "must be 65537, not a 7880-bit")]:
+            with self.subTest(what):
+                spki = big_e_spki() if e is None else rsa_spki(n, e)
+                sock, address = self.attacker(server.port)
+                attackers.append(address)
+                sock.sendall(self.client_hello(spki=spki))
+                frames, _ = parse_frames(self.assert_dropped_quickly(sock, what))
+                self.assertEqual([kind for kind, _ in frames], [SERVER_HELLO, ALERT], what)
+                code, text = parse_alert(frames[1][1])
+                self.assertEqual(code, ALERT_HANDSHAKE_FAILED, text)
+                self.assertIn("the client's public key is not acceptable", text)
+                self.assertIn(fragment, text)
+                server.wait_for(address.encode(), timeout=10)
+        self.assert_survived(server, attackers, "must be 65537")
+
+    def test_big_exponent_hellos_cost_the_server_little(self):
+        # Issue 15: one such hello cost 0.25 s of server CPU (a 7880-bit exponentiation).
+        server = self.open_server()
+        before = cpu_seconds(server.popen.pid)
+        start = time.monotonic()
+        for _ in range(20):
+            sock, _ = self.attacker(server.port)
+            sock.sendall(self.client_hello(spki=big_e_spki()))
+            self.assert_dropped_quickly(sock, "big exponent")
+            sock.close()
+        cpu = cpu_seconds(server.popen.pid) - before
+        wall = time.monotonic() - start
+        print(f"\n20 big-exponent hellos: server CPU {cpu:.3f} s, wall {wall:.2f} s",
+              file=sys.stderr)
+        self.assertLess(cpu, 1.0, "the server computed with the hostile keys")
+
+    def test_a_real_client_during_a_big_exponent_flood(self):
+        # ~12 hostile hellos a second for 3 s; a real session in the middle is not slowed.
+        server = self.open_server()
+        stop = threading.Event()
+        sent = []
+
+        def flood():
+            deadline = time.monotonic() + 3.0
+            while not stop.is_set() and time.monotonic() < deadline and len(sent) < 40:
+                try:
+                    sock, _ = self.attacker(server.port)
+                    sock.sendall(self.client_hello(spki=big_e_spki()))
+                    sent.append(sock)
+                except OSError:
+                    pass
+                stop.wait(1 / 12)
+
+        self.addCleanup(stop.set)
+        flooder = self.closer.thread(flood)
+        time.sleep(1.0)
+        elapsed = self.real_session(server, timeout=20)
+        stop.set()
+        flooder.join(10)
+        print(f"\nreal session during a flood of {len(sent)} big-exponent hellos: "
+              f"{elapsed:.2f} s", file=sys.stderr)
+        self.assertGreater(len(sent), 10)
+        self.assertLess(elapsed, 3.0)
+
+    def test_a_refused_key_costs_no_private_key_operation(self):
+        # --authorized-keys is checked before the OAEP decryption: 100 refused hellos cost
+        # the server no RSA-2048 private-key operation each (~2-5 ms apiece before).
+        allowed = self.path("authorized_keys")
+        shutil.copyfile(self.keys["server"] + ".pub", allowed)  # not the client's key
+        self.s_out = self.path("server.out")
+        self.served = b""
+        server = self.start_server("--handshake-timeout", str(HANDSHAKE_TIMEOUT),
+                                   "--authorized-keys", allowed, once=False, stdout=self.s_out)
+        hello = self.client_hello()
+        before = cpu_seconds(server.popen.pid)
+        for _ in range(100):
+            sock, _ = self.attacker(server.port)
+            sock.sendall(hello)
+            frames, _ = parse_frames(self.assert_dropped_quickly(sock, "refused key"))
+            self.assertEqual([parse_alert(body)[0] for kind, body in frames if kind == ALERT],
+                             [ALERT_NOT_AUTHORIZED])
+            sock.close()
+        cpu = cpu_seconds(server.popen.pid) - before
+        print(f"\n100 refused hellos: server CPU {cpu:.3f} s", file=sys.stderr)
+        self.assertLess(cpu, REFUSED_CPU_LIMIT, "the server decrypted for refused keys")
+
+    # -- a hostile server against connect ------------------------------------------------------
+
+    def hostile_server_hello(self, spki=None, versions=(PROTOCOL_VERSION,), suites=(1,),
+                             rest=None):
+        body = (MAGIC + bytes([len(versions)]) + b"".join(struct.pack(">H", v) for v in versions)
+                + bytes([len(suites)]) + b"".join(struct.pack(">H", s) for s in suites))
+        body += rest if rest is not None else (
+            os.urandom(32) + field16(spki if spki is not None else self.spki_der("server")))
+        return frame(SERVER_HELLO, body)
+
+    def against(self, payload, *args, code=1):
+        """connect against a fake server sending payload; returns (client, alerts it sent)."""
+        fake = FakeServer(self.closer, payload)
+        client = self.start_client(f"127.0.0.1:{fake.port}", "--connect-timeout", "5", *args,
+                                   stdin=write_bytes(self.path("in"), b"secret\n"),
+                                   stdout=self.path("client.out"))
+        client.finish(code, timeout=15)
+        self.assertTrue(fake.done.wait(10), "the client left its connection open")
+        frames, rest = parse_frames(bytes(fake.received))
+        self.assertEqual(rest, b"")
+        self.assertEqual([kind for kind, _ in frames], [ALERT], "the client sent more than an alert")
+        self.assertEqual(read_bytes(self.path("client.out")), b"")
+        return client, [parse_alert(body) for _, body in frames]
+
+    def test_server_keys_with_another_exponent_are_refused_even_when_pinned(self):
+        # e=1: anyone reads the OAEP secret off the wire. A client pinned to that very key
+        # completed a handshake with a server holding no private key; now it refuses the key
+        # before it sends anything but an alert.
+        n = rsa_modulus(self.spki_der("server"))
+        for what, e, fragment in hostile_exponents(n):
+            with self.subTest(what):
+                spki = rsa_spki(n, e)
+                client, alerts = self.against(self.hostile_server_hello(spki),
+                                              "--peer-fingerprint", fingerprint_of(spki))
+                self.assert_one_line_error(client, "the server's public key is not acceptable",
+                                           fragment)
+                self.assertEqual([code for code, _ in alerts], [ALERT_HANDSHAKE_FAILED])
+                self.assertIn(fragment, alerts[0][1])
+                self.assertFalse(os.path.exists(self.known_hosts), "known_hosts was written")
+
+    def test_distrusted_server_key_is_not_named_to_the_server(self):
+        # The pinned or remembered key stays local: the alert text is fixed.
+        pinned = fingerprint_of(rsa_spki(rsa_modulus(self.spki_der("client")), 65537))
+        client, alerts = self.against(self.hostile_server_hello(), "--peer-fingerprint", pinned,
+                                      code=3)
+        self.assert_one_line_error(client, "not the pinned", pinned)
+        self.assertEqual(alerts, [(ALERT_HANDSHAKE_FAILED, DISTRUST_TEXT)])
+
+        fake = FakeServer(self.closer, self.hostile_server_hello())
+        os.makedirs(os.path.dirname(self.known_hosts), exist_ok=True)
+        write_bytes(self.known_hosts, f"127.0.0.1:{fake.port} {pinned}\n".encode())
+        client = self.start_client(f"127.0.0.1:{fake.port}", "--connect-timeout", "5",
+                                   stdin=write_bytes(self.path("in2"), b"secret\n"))
+        client.finish(3, timeout=15)
+        self.assert_one_line_error(client, "REMOTE HOST IDENTIFICATION HAS CHANGED", pinned)
+        self.assertTrue(fake.done.wait(10))
+        frames, _ = parse_frames(bytes(fake.received))
+        self.assertEqual([parse_alert(body) for _, body in frames],
+                         [(ALERT_HANDSHAKE_FAILED, DISTRUST_TEXT)])
+        self.assertNotIn(b"SHA256", bytes(fake.received))
+
+    # -- versions and suites (PROTOCOL.md sections 3 and 8) ----------------------------------
+
+    def test_unoffered_suite_is_unsupported_version_on_both_sides(self):
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        sock.sendall(self.client_hello(suite=2))
+        frames, _ = parse_frames(self.assert_dropped_quickly(sock, "suite 2"))
+        alerts = [parse_alert(body) for kind, body in frames if kind == ALERT]
+        self.assertEqual([code for code, _ in alerts], [ALERT_UNSUPPORTED_VERSION], alerts)
+        self.assertIn("suite 2", alerts[0][1])
+
+        client, alerts = self.against(self.hostile_server_hello(suites=(2, 5)))
+        self.assert_one_line_error(client, "cipher suite 2, 5")
+        self.assertEqual([code for code, _ in alerts], [ALERT_UNSUPPORTED_VERSION])
+        self.assert_survived(server, [address], "suite 2")
+
+    def test_version_errors_name_versions_whatever_layout_follows(self):
+        # A later version keeps only the fields up to the suites (section 8).
+        client, alerts = self.against(self.hostile_server_hello(versions=(3, 4), rest=b"\x01"))
+        self.assert_one_line_error(client, "protocol version 3, 4")
+        self.assertEqual([code for code, _ in alerts], [ALERT_UNSUPPORTED_VERSION])
+
+        server = self.open_server()
+        sock, address = self.attacker(server.port)
+        sock.sendall(frame(CLIENT_HELLO, MAGIC + struct.pack(">HH", 3, 1) + b"another layout"))
+        frames, _ = parse_frames(self.assert_dropped_quickly(sock, "version 3"))
+        alerts = [parse_alert(body) for kind, body in frames if kind == ALERT]
+        self.assertEqual([code for code, _ in alerts], [ALERT_UNSUPPORTED_VERSION], alerts)
+        self.assertIn("version 3", alerts[0][1])
+        self.assert_survived(server, [address], "version 3")
 
 
 class FrameProxy(Proxy):

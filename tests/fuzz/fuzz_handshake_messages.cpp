@@ -1,8 +1,11 @@
 // The handshake message parsers. Input: [selector][body]; selector % 4 picks
-// parse_server_hello, parse_client_hello, parse_server_key or parse_alert.
+// parse_server_hello, parse_client_hello, parse_server_key or parse_alert. The hellos' prefixes
+// (parse_server_offer, parse_client_choice: what every version keeps) are parsed too, and must
+// agree with the whole hello wherever it parses.
 // Whatever parses must encode back to exactly the body (the parsers account for every byte),
 // and what is refused must be refused with ProtocolError.
 #include <algorithm>
+#include <optional>
 
 #include "fuzz_common.hpp"
 #include "wire/handshake_messages.hpp"
@@ -11,6 +14,16 @@
 using namespace cryptochat;
 
 namespace {
+
+// The prefix parse alone: nullopt when it is refused (with ProtocolError, as it must be).
+template <typename Parse>
+auto prefix(Parse parse, wire::ByteView body) -> std::optional<decltype(parse(body))> {
+  try {
+    return parse(body);
+  } catch (const wire::ProtocolError&) {
+    return std::nullopt;
+  }
+}
 
 void check_round_trip(wire::ByteView body, const wire::Bytes& encoded) {
   fuzz::check(std::equal(body.begin(), body.end(), encoded.begin(), encoded.end()),
@@ -27,7 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     switch (data[0] % 4) {
       case 0: {
+        const auto offer = prefix(wire::parse_server_offer, body);
+        fuzz::check(
+            !offer || (!offer->versions.empty() && offer->versions.size() <= wire::kMaxListSize &&
+                       !offer->suites.empty() && offer->suites.size() <= wire::kMaxListSize),
+            "server offer lists out of bounds");
         const auto m = wire::parse_server_hello(body);
+        fuzz::check(offer && offer->versions == m.versions && offer->suites == m.suites,
+                    "the server offer and the whole hello disagree");
         fuzz::check(!m.versions.empty() && m.versions.size() <= wire::kMaxListSize,
                     "server hello version list out of bounds");
         fuzz::check(!m.suites.empty() && m.suites.size() <= wire::kMaxListSize,
@@ -37,7 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 1: {
+        const auto choice = prefix(wire::parse_client_choice, body);
         const auto m = wire::parse_client_hello(body);
+        fuzz::check(choice && choice->version == m.version && choice->suite == m.suite,
+                    "the client choice and the whole hello disagree");
         fuzz::check(m.spki.size() <= wire::kMaxSpkiSize, "client hello key over the maximum");
         fuzz::check(m.oaep_ciphertext.size() <= wire::kMaxRsaBlockSize,
                     "client hello key transport over the maximum");

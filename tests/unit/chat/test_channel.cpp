@@ -858,3 +858,59 @@ TEST_CASE("channel: a dropped record is detected") {
         "IntegrityError(dropped): records missing or reordered: expected record 2, got 3");
   CHECK(p.client.events.log == std::vector<std::string>{"data one"});
 }
+
+// PROTOCOL.md section 5: END, END_ACK and QUIT are empty; content there is a protocol error.
+TEST_CASE("channel: END, END_ACK or QUIT with content is a protocol error") {
+  for (const auto type : {ContentType::end, ContentType::quit, ContentType::end_ack}) {
+    CAPTURE(type_name(type));
+    for (const bool to_server : {false, true}) {
+      CAPTURE(to_server);
+      Pair p;
+      Side& from = to_server ? p.client : p.server;
+      Side& to = to_server ? p.server : p.client;
+      if (type == ContentType::end_ack) {
+        to.channel.end(to.out);  // an END_ACK is expected: only its content is wrong
+        CHECK(p.deliver(to, from) == Names{"END"});
+        from.out.clear();  // the real END_ACK is replaced by the injected one
+        from.events.log.clear();
+      }
+      p.inject(from, type, wire::bytes_of("x"));
+      CHECK(thrown([&] { p.deliver(from, to); }) ==
+            "ProtocolError: protocol error: an end record with 1 bytes of content");
+      CHECK(to.events.log.empty());
+      CHECK_FALSE(to.channel.peer_closed());
+    }
+  }
+}
+
+// PROTOCOL.md section 5: an empty DATA record delivers nothing, and is still data.
+TEST_CASE("channel: an empty DATA record delivers nothing and counts nothing") {
+  for (const bool to_server : {false, true}) {
+    CAPTURE(to_server);
+    Pair p;
+    Side& from = to_server ? p.client : p.server;
+    Side& to = to_server ? p.server : p.client;
+    p.inject(from, ContentType::data);
+    p.inject(from, ContentType::data, wire::bytes_of("after"));
+    CHECK(thrown([&] { p.deliver(from, to); }) == "nothing");
+    CHECK(to.events.log == std::vector<std::string>{"data after"});
+    CHECK(to.channel.counts().records_received == 1);
+    CHECK(to.channel.counts().bytes_received == 5);
+  }
+}
+
+// PROTOCOL.md section 5: a client cannot tell a room from a one-to-one server, and takes RELAY
+// and ROOM_EVENT from any server (the authenticated server's own word).
+TEST_CASE("channel: a client takes RELAY and ROOM_EVENT from any server") {
+  Pair p;
+  wire::Bytes relay;
+  wire::encode_relay_header(participant("bob", 0xB0), relay);
+  relay.push_back('x');
+  wire::RoomEvent event;
+  event.kind = wire::RoomEventKind::joined;
+  event.who = participant("carol", 0xC0);
+  p.inject(p.server, ContentType::relay, relay);
+  p.inject(p.server, ContentType::room_event, wire::encode(event));
+  CHECK(thrown([&] { p.to_client(); }) == "nothing");
+  CHECK(p.client.events.log == std::vector<std::string>{"relay bob: x", "joined carol"});
+}
