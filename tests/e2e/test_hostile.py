@@ -28,7 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
     ALERT, ALERT_UNSUPPORTED_VERSION, CLIENT_HELLO, CONNECTED_RE, HANDSHAKE_TIMEOUT, HEADER, MAGIC,
-    MIB, QUICK_DROP, RECORD, RUN_TIMEOUT, SERVER_HELLO, SERVER_KEY, HostileTestCase, field16, frame,
+    MIB, PROTOCOL_VERSION, QUICK_DROP, RECORD, RUN_TIMEOUT, SERVER_HELLO, SERVER_KEY, HostileTestCase,
+    field16, frame,
     main, read_bytes, recv_until_closed, vm_rss_kib, write_bytes)
 from proxy import Proxy  # noqa: E402
 
@@ -587,11 +588,10 @@ class HostileKeysTest(HostileTestCase):
         flooder = self.closer.thread(flood)
         time.sleep(1.0)
         elapsed = self.real_session(server, timeout=20)
-        stop.set()
-        flooder.join(10)
+        flooder.join(10)  # the flood runs its 3 s around the session
         print(f"\nreal session during a flood of {len(sent)} big-exponent hellos: "
               f"{elapsed:.2f} s", file=sys.stderr)
-        self.assertGreater(len(sent), 10)
+        self.assertGreater(len(sent), 24)
         self.assertLess(elapsed, 3.0)
 
     def test_a_refused_key_costs_no_private_key_operation(self):
