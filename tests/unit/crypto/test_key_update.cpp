@@ -1,5 +1,5 @@
-// Key updates in the record layer (PROTOCOL.md sections 4 and 5, "Key updates"): the next
-// generation's derivation, the sender's limit (its KEY_UPDATE comes in time, and it cannot seal
+// Key updates in the record layer (PROTOCOL.md section 4, "Key generations", and section 5, "Key
+// updates"): the next generation's derivation, the sender's limit (its KEY_UPDATE comes in time, and it cannot seal
 // past it), the receiver's hard limit, and what happens to records that do not follow.
 #include <doctest/doctest.h>
 
