@@ -45,8 +45,9 @@ void apply_rekey_environment() {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), records);
   if (error != std::errc() || end != text.data() + text.size() || records < 2 ||
       records > crypto::RecordLimits::kSend) {
-    throw UsageError(fmt::format("CRYPTOCHAT_REKEY_RECORDS must be a number of records from 2 to {}",
-                                 crypto::RecordLimits::kSend));
+    throw UsageError(
+        fmt::format("CRYPTOCHAT_REKEY_RECORDS must be a number of records from 2 to {}",
+                    crypto::RecordLimits::kSend));
   }
   crypto::set_default_record_limits(crypto::RecordLimits::with_send_limit(records));
 }

@@ -2,8 +2,8 @@
 // the record's sequence number as nonce, and the record's 13-byte header (frame header and
 // sequence number) as associated data. Any modified, replayed, reordered or dropped record
 // fails, and is reported as what it is. Each key protects a bounded number of records
-// (PROTOCOL.md section 5, "Key updates"): the sealer says when its KEY_UPDATE is due, the opener refuses a
-// peer that goes past the limit.
+// (PROTOCOL.md section 5, "Key updates"): the sealer says when its KEY_UPDATE is due, the opener
+// refuses a peer that goes past the limit.
 #pragma once
 
 #include <botan/aead.h>

@@ -914,8 +914,7 @@ TEST_CASE("channel: with a key limit of 3 records, KEY_UPDATE goes before every 
   p.server.channel.send_relay(chat::RelayBatch(event.who, wire::bytes_of("hi")), p.server.out);
   p.server.channel.send_data(wire::bytes_of("own"), p.server.out);
   p.server.channel.end(p.server.out);
-  CHECK(p.to_client() ==
-        Names{"ROOM_EVENT", "KEY_UPDATE", "RELAY", "DATA", "KEY_UPDATE", "END"});
+  CHECK(p.to_client() == Names{"ROOM_EVENT", "KEY_UPDATE", "RELAY", "DATA", "KEY_UPDATE", "END"});
   CHECK(p.client.events.log ==
         std::vector<std::string>{"joined bob", "relay bob: hi", "data own", "peer end"});
   p.client.channel.end(p.client.out);

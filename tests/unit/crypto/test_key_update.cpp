@@ -1,6 +1,7 @@
 // Key updates in the record layer (PROTOCOL.md section 4, "Key generations", and section 5, "Key
-// updates"): the next generation's derivation, the sender's limit (its KEY_UPDATE comes in time, and it cannot seal
-// past it), the receiver's hard limit, and what happens to records that do not follow.
+// updates"): the next generation's derivation, the sender's limit (its KEY_UPDATE comes in time,
+// and it cannot seal past it), the receiver's hard limit, and what happens to records that do not
+// follow.
 #include <doctest/doctest.h>
 
 #include <stdexcept>
@@ -106,7 +107,7 @@ TEST_CASE("key update: each generation's key, IV and secret differ and come from
 
 TEST_CASE("key update: the protocol's limits, and lower ones for tests") {
   const crypto::RecordLimits protocol;
-  CHECK(protocol.send == 1048576);   // 2^20
+  CHECK(protocol.send == 1048576);     // 2^20
   CHECK(protocol.receive == 4194304);  // 2^22
   CHECK(crypto::default_record_limits().send == protocol.send);
   CHECK(crypto::default_record_limits().receive == protocol.receive);
@@ -134,8 +135,7 @@ TEST_CASE("key update: the sender's KEY_UPDATE is the last record of each key") 
   CHECK(s.next_sequence() == 10);
   CHECK(s.generation() == 3);
   crypto::RecordOpener o(keys(), 3);
-  CHECK(open_all(o, out) ==
-        std::vector<std::string>{"r0", "r1", "r2", "r3", "r4", "r5", "r6"});
+  CHECK(open_all(o, out) == std::vector<std::string>{"r0", "r1", "r2", "r3", "r4", "r5", "r6"});
   CHECK(o.next_sequence() == 10);
   CHECK(o.generation() == 3);
 
@@ -170,8 +170,7 @@ TEST_CASE("key update: records of the new key are only readable after the update
   SUBCASE("a dropped KEY_UPDATE: the next record does not open under the old key") {
     crypto::RecordOpener o(keys());
     open(o, frames[0]);
-    CHECK_THROWS_WITH_AS(open(o, frames[2]),
-                         "tampering detected: record 1 failed authentication",
+    CHECK_THROWS_WITH_AS(open(o, frames[2]), "tampering detected: record 1 failed authentication",
                          crypto::IntegrityError);
   }
   SUBCASE("a record of the old key replayed after the update") {
@@ -179,8 +178,7 @@ TEST_CASE("key update: records of the new key are only readable after the update
     open(o, frames[0]);
     open(o, frames[1]);
     o.update_key();
-    CHECK_THROWS_WITH_AS(open(o, frames[0]),
-                         "tampering detected: record 2 failed authentication",
+    CHECK_THROWS_WITH_AS(open(o, frames[0]), "tampering detected: record 2 failed authentication",
                          crypto::IntegrityError);
     CHECK(o.next_sequence() == 2);
     const auto record = open(o, frames[2]);  // the genuine next one still opens
