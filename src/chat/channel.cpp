@@ -94,7 +94,7 @@ void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, Chann
         return;  // this side ended in error: nothing more is sent, no confirmation
       }
       // Everything before this record was handed over (and written out) above: confirm it.
-      est_.sealer.seal(ContentType::end_ack, {}, out);
+      seal(ContentType::end_ack, {}, out);
       ack_sent_ = true;
       if (quit || settings_.ends_with_peer) {
         end(out);
@@ -132,12 +132,30 @@ void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, Chann
       }
       return;  // a kind from a later version of the protocol is ignored (section 9)
     }
+    case ContentType::key_update:
+      // Allowed at any time after FINISHED, also after the peer's END (section 5).
+      if (!record.data.empty()) {
+        throw wire::ProtocolError("protocol error: a key update with content");
+      }
+      est_.opener.update_key();
+      ++counts_.key_updates_received;
+      return;
     case ContentType::finished:
       break;
   }
   throw wire::ProtocolError(from_server
                                 ? "protocol error: unexpected record type after the handshake"
                                 : "protocol error: unexpected record type from a client");
+}
+
+void Channel::seal(ContentType type, wire::ByteView content, wire::Bytes& out) {
+  // Every record goes out here, so no key seals more than its limit (PROTOCOL.md section 5,
+  // "Key updates"): when the next record would be the key's last, KEY_UPDATE is that record.
+  if (est_.sealer.key_update_due()) {
+    est_.sealer.seal_key_update(out);
+    ++counts_.key_updates_sent;
+  }
+  est_.sealer.seal(type, content, out);
 }
 
 void Channel::connection_ended(std::string_view peer) const {
@@ -166,7 +184,7 @@ void Channel::send_data(wire::ByteView data, wire::Bytes& out) {
     const auto n = std::min(data.size(), wire::kMaxRecordData);
     ++counts_.records_sent;
     counts_.bytes_sent += n;
-    est_.sealer.seal(ContentType::data, data.first(n), out);
+    seal(ContentType::data, data.first(n), out);
     data = data.subspan(n);
   }
 }
@@ -176,7 +194,7 @@ void Channel::send_relay(const RelayBatch& batch, wire::Bytes& out) {
     return;
   }
   for (const auto& content : batch.contents()) {
-    est_.sealer.seal(ContentType::relay, content, out);
+    seal(ContentType::relay, content, out);
   }
   counts_.records_sent += batch.contents().size();
   counts_.bytes_sent += batch.data_size();
@@ -186,7 +204,7 @@ void Channel::send_room_event(const wire::RoomEvent& event, wire::Bytes& out) {
   if (!may_send()) {
     return;
   }
-  est_.sealer.seal(ContentType::room_event, wire::encode(event), out);
+  seal(ContentType::room_event, wire::encode(event), out);
 }
 
 bool Channel::may_send() const {
@@ -202,7 +220,7 @@ void Channel::close_local(ContentType how, wire::Bytes& out) {
   if (local_closed_ || aborted_) {
     return;
   }
-  est_.sealer.seal(how, {}, out);
+  seal(how, {}, out);
   local_closed_ = true;
 }
 
@@ -218,7 +236,7 @@ void Channel::abort(std::string_view reason, wire::Bytes& out) {
   if (aborted_) {
     return;
   }
-  est_.sealer.seal(ContentType::abort, wire::bytes_of(reason), out);
+  seal(ContentType::abort, wire::bytes_of(reason), out);
   aborted_ = true;
 }
 

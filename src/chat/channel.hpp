@@ -41,12 +41,15 @@ class ChannelEvents {
   virtual void on_peer_end(bool quit) = 0;
 };
 
-// DATA and RELAY records sent and received, and their payload bytes (for --verbose).
+// DATA and RELAY records sent and received, and their payload bytes (for --verbose); key
+// updates sent and received.
 struct ChannelCounts {
   std::uint64_t records_sent = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t records_received = 0;
   std::uint64_t bytes_received = 0;
+  std::uint64_t key_updates_sent = 0;
+  std::uint64_t key_updates_received = 0;
 };
 
 // One participant's data cut into RELAY contents once, for a room to seal for each recipient.
@@ -78,8 +81,10 @@ class Channel {
 
   // Takes the next complete frame in `in`; false when there is none. Replies (END_ACK, END)
   // go to `out`. Throws ProtocolError on a frame the protocol does not allow here (an ALERT or
-  // handshake frame, a record type out of place, a second END), IntegrityError on a record that
-  // is not the peer's next authentic one, and ProtocolError with its reason on the peer's ABORT.
+  // handshake frame, a record type out of place, a second END, more records under one key than
+  // the limit), IntegrityError on a record that is not the peer's next authentic one, and
+  // ProtocolError with its reason on the peer's ABORT. KEY_UPDATE is taken here, unseen by the
+  // owner; so are the ones this side sends before a record when its key is due.
   bool receive_one(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvents& events);
   // Takes every complete frame in `in`.
   void receive(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvents& events);
@@ -114,6 +119,8 @@ class Channel {
 
  private:
   void handle(const crypto::OpenedRecord& record, wire::Bytes& out, ChannelEvents& events);
+  // Seals one record, after a KEY_UPDATE when the key is due for one.
+  void seal(crypto::ContentType type, wire::ByteView content, wire::Bytes& out);
   void close_local(crypto::ContentType how, wire::Bytes& out);
   void check_peer_may_send() const;
   static void check_empty(const crypto::OpenedRecord& record);

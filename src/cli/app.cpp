@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <charconv>
+#include <cstdlib>
 #include <functional>
 #include <new>
 #include <span>
@@ -17,6 +19,7 @@
 #include "cli/usage.hpp"
 #include "cli/version.hpp"
 #include "crypto/locked_memory.hpp"
+#include "crypto/record.hpp"
 #include "util/console.hpp"
 #include "util/error.hpp"
 #include "util/hardening.hpp"
@@ -28,6 +31,25 @@ namespace {
 int report(ExitCode code, std::string_view message) {
   fmt::print(stderr, "cryptochat: error: {}\n", message);
   return static_cast<int>(code);
+}
+
+// CRYPTOCHAT_REKEY_RECORDS (a testing aid, man page ENVIRONMENT): a lower number of records
+// under one key before a key update, and the receiving limit that goes with it.
+void apply_rekey_environment() {
+  const char* value = std::getenv("CRYPTOCHAT_REKEY_RECORDS");  // NOLINT(concurrency-mt-unsafe)
+  if (value == nullptr || *value == '\0') {
+    return;
+  }
+  const std::string_view text(value);
+  std::uint64_t records = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), records);
+  if (error != std::errc() || end != text.data() + text.size() || records < 2 ||
+      records > crypto::RecordLimits::kSend) {
+    throw UsageError(
+        fmt::format("CRYPTOCHAT_REKEY_RECORDS must be a number of records from 2 to {}",
+                    crypto::RecordLimits::kSend));
+  }
+  crypto::set_default_record_limits(crypto::RecordLimits::with_send_limit(records));
 }
 
 std::string version_text() {
@@ -89,6 +111,7 @@ int run(int argc, char** argv) {
                         : verbose ? Verbosity::verbose
                                   : Verbosity::normal);
   try {
+    apply_rekey_environment();  // before any session
     for (const auto& command : commands) {
       command(console);
     }

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "crypto/handshake_error.hpp"
+#include "wire/protocol_error.hpp"
 
 namespace cryptochat::crypto {
 
@@ -14,7 +17,39 @@ std::unique_ptr<Botan::AEAD_Mode> make_aead(const DirectionKeys& keys, Botan::Ci
   return aead;
 }
 
+// Set once by the command line before any session, read when a sealer or opener is made.
+RecordLimits& limits_in_use() {
+  static RecordLimits limits;
+  return limits;
+}
+
+// Moves one direction to its next generation: the AEAD takes the new key (Botan wipes the old
+// key schedule), the IV and the secret are replaced (the old secret's buffer is wiped).
+void advance(Botan::AEAD_Mode& aead, std::array<std::uint8_t, kIvSize>& iv,
+             Botan::secure_vector<std::uint8_t>& next_secret, std::uint64_t& generation) {
+  DirectionKeys next = next_generation(next_secret);
+  aead.set_key(next.key);
+  iv = next.iv;
+  next_secret = std::move(next.next_secret);
+  ++generation;
+}
+
 }  // namespace
+
+RecordLimits RecordLimits::with_send_limit(std::uint64_t send) {
+  if (send < 2 || send > kSend) {
+    throw std::invalid_argument("a key's record limit must be between 2 and 2^20");
+  }
+  return RecordLimits{send, send * kReceiveFactor};
+}
+
+RecordLimits default_record_limits() {
+  return limits_in_use();
+}
+
+void set_default_record_limits(RecordLimits limits) {
+  limits_in_use() = limits;
+}
 
 std::array<std::uint8_t, kIvSize> record_nonce(const std::array<std::uint8_t, kIvSize>& iv,
                                                std::uint64_t seq) {
@@ -27,12 +62,18 @@ std::array<std::uint8_t, kIvSize> record_nonce(const std::array<std::uint8_t, kI
   return nonce;
 }
 
-RecordSealer::RecordSealer(const DirectionKeys& keys)
-    : aead_(make_aead(keys, Botan::ENCRYPTION)), iv_(keys.iv) {}
+RecordSealer::RecordSealer(const DirectionKeys& keys, std::uint64_t limit)
+    : aead_(make_aead(keys, Botan::ENCRYPTION)),
+      iv_(keys.iv),
+      next_secret_(keys.next_secret),
+      limit_(limit) {}
 
 void RecordSealer::seal(ContentType type, wire::ByteView data, wire::Bytes& out) {
   if (data.size() > wire::kMaxRecordData) {
     throw std::length_error("record data over the maximum");
+  }
+  if (under_key_ >= limit_ || (under_key_ + 1 == limit_ && type != ContentType::key_update)) {
+    throw std::logic_error("a record key used past its limit: its key update was due");
   }
   // The record is built and encrypted where it ends up, in out: for bulk data this saves a
   // copy of every byte (the tail shorter than the cipher's granularity goes through tail_).
@@ -58,10 +99,25 @@ void RecordSealer::seal(ContentType type, wire::ByteView data, wire::Bytes& out)
   aead_->finish(tail_);  // the rest, and the tag after it
   std::copy(tail_.begin(), tail_.end(), plain + bulk);
   ++seq_;
+  ++under_key_;
 }
 
-RecordOpener::RecordOpener(const DirectionKeys& keys)
-    : aead_(make_aead(keys, Botan::DECRYPTION)), iv_(keys.iv) {}
+void RecordSealer::seal_key_update(wire::Bytes& out) {
+  seal(ContentType::key_update, {}, out);
+  advance(*aead_, iv_, next_secret_, generation_);
+  under_key_ = 0;
+}
+
+RecordOpener::RecordOpener(const DirectionKeys& keys, std::uint64_t limit)
+    : aead_(make_aead(keys, Botan::DECRYPTION)),
+      iv_(keys.iv),
+      next_secret_(keys.next_secret),
+      limit_(limit) {}
+
+void RecordOpener::update_key() {
+  advance(*aead_, iv_, next_secret_, generation_);
+  under_key_ = 0;
+}
 
 bool RecordOpener::try_decrypt(const wire::FrameView& frame, std::uint64_t seq) {
   std::uint8_t ad[kRecordHeaderSize];
@@ -84,6 +140,13 @@ OpenedRecord RecordOpener::open(const wire::FrameView& frame) {
   if (frame.body.size() < wire::kRecordSeqSize + 1 + wire::kAeadTagSize) {
     throw IntegrityError(IntegrityError::Kind::tampered,
                          fmt::format("tampering detected: record {} is too short", seq_));
+  }
+  if (under_key_ >= limit_) {
+    // A peer that never updates its key would take AES-GCM past its safe use (section 5).
+    throw wire::ProtocolError(
+        fmt::format("protocol error: the peer sent more than {} records under one key without a "
+                    "key update",
+                    limit_));
   }
   const std::uint64_t claimed = wire::load_u64(frame.body.data());
   if (claimed != seq_) {
@@ -110,6 +173,7 @@ OpenedRecord RecordOpener::open(const wire::FrameView& frame) {
                          fmt::format("tampering detected: record {} failed authentication", seq_));
   }
   ++seq_;
+  ++under_key_;
   return OpenedRecord{static_cast<ContentType>(plain_[0]),
                       wire::ByteView(plain_.data() + 1, plain_.size() - 1)};
 }

@@ -16,6 +16,7 @@ enum class ContentType : std::uint8_t {
   abort = 0x05,       // a fault: a short text follows
   relay = 0x06,       // room server to client: another participant's data (room_messages.hpp)
   room_event = 0x07,  // room server to client: someone joined or left (room_messages.hpp)
+  key_update = 0x08,  // empty: the sender's next record is under its direction's next key
 };
 
 }  // namespace cryptochat::wire

@@ -90,6 +90,10 @@ inline crypto::DirectionKeys record_keys() {
   for (std::size_t i = 0; i < keys.iv.size(); ++i) {
     keys.iv[i] = static_cast<std::uint8_t>(0x10 + i);
   }
+  keys.next_secret.resize(crypto::kSecretSize);  // for KEY_UPDATE
+  for (std::size_t i = 0; i < keys.next_secret.size(); ++i) {
+    keys.next_secret[i] = static_cast<std::uint8_t>(0x30 + i);
+  }
   return keys;
 }
 

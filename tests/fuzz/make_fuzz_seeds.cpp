@@ -245,6 +245,22 @@ int main(int argc, char** argv) {
     write_seed(
         "fuzz_channel", "peer_aborts",
         cat({client_half_close, op(peer(crypto::ContentType::abort), text_bytes("disk full"))}));
+    // Key limits of 2 records on both sides ([ends] = 0b010): every other record either way is
+    // KEY_UPDATE; then one the peer sends itself, and the close.
+    write_seed(
+        "fuzz_channel", "key_updates_both_ways",
+        cat({wire::Bytes{0x00, 0x02}, op(peer(crypto::ContentType::data), hello),
+             op(send_data, hello), op(peer(crypto::ContentType::data), hello), op(send_data, hello),
+             op(peer(crypto::ContentType::key_update), {}), op(end, {}),
+             op(peer(crypto::ContentType::end_ack), {}), op(peer(crypto::ContentType::end), {})}));
+    // The channel refuses more than 12 records per key from a peer that never updates
+    // ([ends] = 0b100).
+    wire::Bytes flood{0x01, 0x04};
+    for (int i = 0; i < 14; ++i) {
+      const wire::Bytes more = op(peer(crypto::ContentType::data), hello);
+      flood.insert(flood.end(), more.begin(), more.end());
+    }
+    write_seed("fuzz_channel", "peer_never_updates", flood);
   }
   return 0;
 }

@@ -157,6 +157,8 @@ const char* type_name(ContentType type) {
       return "RELAY";
     case ContentType::room_event:
       return "ROOM_EVENT";
+    case ContentType::key_update:
+      return "KEY_UPDATE";
   }
   return "?";
 }
@@ -188,7 +190,8 @@ struct Pair {
   Names to_client() { return deliver(server, client); }
 
   // Appends to `from.out` a record of any type sealed as `from` would seal its next one (so
-  // `from.channel` must not seal anything in that direction afterwards).
+  // `from.channel` must not seal anything in that direction afterwards), after a KEY_UPDATE
+  // when the key is due for one, as a Channel would.
   void inject(Side& from, ContentType type, wire::ByteView content = {}) {
     crypto::RecordSealer& sealer = &from == &client ? spare.client.sealer : spare.server.sealer;
     const crypto::RecordOpener& opener =
@@ -196,11 +199,18 @@ struct Pair {
     // Delivered records moved the opener; the ones still in from.out come before this one.
     const std::uint64_t next = opener.next_sequence() + split_frames(from.out).size();
     wire::Bytes discard;
+    const auto seal_as_channel = [&](ContentType t, wire::ByteView c, wire::Bytes& out) {
+      if (sealer.key_update_due()) {
+        sealer.seal_key_update(out);
+      }
+      sealer.seal(t, c, out);
+    };
     while (sealer.next_sequence() < next) {
-      sealer.seal(ContentType::data, {}, discard);  // catch up with what from.channel sealed
+      // Catch up with what from.channel sealed (its key updates included).
+      seal_as_channel(ContentType::data, {}, discard);
     }
     REQUIRE(sealer.next_sequence() == next);
-    sealer.seal(type, content, from.out);
+    seal_as_channel(type, content, from.out);
   }
 
  private:
@@ -230,7 +240,11 @@ struct Pair {
         continue;
       }
       try {
-        names.emplace_back(type_name(opener.open(*frame).type));
+        const auto type = opener.open(*frame).type;
+        names.emplace_back(type_name(type));
+        if (type == ContentType::key_update) {
+          opener.update_key();  // as the receiving channel does
+        }
       } catch (const crypto::IntegrityError&) {
         names.emplace_back("?");
       }
@@ -647,7 +661,7 @@ TEST_CASE("channel: a FINISHED record after the handshake is a protocol error") 
 // PROTOCOL.md section 5: "A receiver ends the session with a protocol error on any other
 // content type". The record verified, so it is not tampering.
 TEST_CASE("channel: an authentic record of an unknown content type is a protocol error") {
-  for (const int raw : {0x08, 0x17, 0xFF}) {
+  for (const int raw : {0x09, 0x17, 0xFF}) {
     CAPTURE(raw);
     const auto type = static_cast<ContentType>(raw);
     {
@@ -913,4 +927,134 @@ TEST_CASE("channel: a client takes RELAY and ROOM_EVENT from any server") {
   p.inject(p.server, ContentType::room_event, wire::encode(event));
   CHECK(thrown([&] { p.to_client(); }) == "nothing");
   CHECK(p.client.events.log == std::vector<std::string>{"relay bob: x", "joined carol"});
+}
+
+namespace {
+
+// Lower record limits for the handshakes (and so the channels) made while it lives.
+class LimitsForTest {
+ public:
+  explicit LimitsForTest(crypto::RecordLimits limits) : saved_(crypto::default_record_limits()) {
+    crypto::set_default_record_limits(limits);
+  }
+  LimitsForTest(const LimitsForTest&) = delete;
+  LimitsForTest& operator=(const LimitsForTest&) = delete;
+  LimitsForTest(LimitsForTest&&) = delete;
+  LimitsForTest& operator=(LimitsForTest&&) = delete;
+  ~LimitsForTest() { crypto::set_default_record_limits(saved_); }
+
+ private:
+  crypto::RecordLimits saved_;
+};
+
+}  // namespace
+
+TEST_CASE("channel: with a key limit of 3 records, KEY_UPDATE goes before every third record") {
+  const LimitsForTest limits(crypto::RecordLimits::with_send_limit(3));
+  Pair p;
+  // FINISHED was the client's first record under its first key: one more, then the update.
+  for (const char* text : {"one", "two", "three", "four"}) {
+    p.client.channel.send_data(wire::bytes_of(text), p.client.out);
+  }
+  CHECK(p.to_server() == Names{"DATA", "KEY_UPDATE", "DATA", "DATA", "KEY_UPDATE", "DATA"});
+  CHECK(p.server.events.data == "onetwothreefour");
+  CHECK(p.client.channel.counts().key_updates_sent == 2);
+  CHECK(p.server.channel.counts().key_updates_received == 2);
+  CHECK(p.server.channel.counts().records_received == 4);  // key updates are not data
+
+  // The room's records (server to client) and the whole close, key updates in between.
+  wire::RoomEvent event;
+  event.kind = wire::RoomEventKind::joined;
+  event.who = participant("bob", 0xB0);
+  p.server.channel.send_room_event(event, p.server.out);
+  p.server.channel.send_relay(chat::RelayBatch(event.who, wire::bytes_of("hi")), p.server.out);
+  p.server.channel.send_data(wire::bytes_of("own"), p.server.out);
+  p.server.channel.end(p.server.out);
+  CHECK(p.to_client() == Names{"ROOM_EVENT", "KEY_UPDATE", "RELAY", "DATA", "KEY_UPDATE", "END"});
+  CHECK(p.client.events.log ==
+        std::vector<std::string>{"joined bob", "relay bob: hi", "data own", "peer end"});
+  p.client.channel.end(p.client.out);
+  CHECK(p.to_server() == Names{"END_ACK", "KEY_UPDATE", "END"});
+  CHECK(p.to_client() == Names{"END_ACK"});
+  CHECK(p.client.channel.complete());
+  CHECK(p.server.channel.complete());
+  CHECK(p.client.channel.counts().key_updates_sent == 3);
+  CHECK(p.client.channel.counts().key_updates_received == 2);
+}
+
+TEST_CASE("channel: with a key limit of 2, every other record is KEY_UPDATE, bulk data included") {
+  const LimitsForTest limits(crypto::RecordLimits::with_send_limit(2));
+  Pair p(false, true);
+  const auto big = pattern(5 * wire::kMaxRecordData + 7);
+  p.client.channel.send_data(wire::bytes_of(big), p.client.out);
+  p.client.channel.end(p.client.out);
+  CHECK(p.to_server() == Names{"KEY_UPDATE", "DATA", "KEY_UPDATE", "DATA", "KEY_UPDATE", "DATA",
+                               "KEY_UPDATE", "DATA", "KEY_UPDATE", "DATA", "KEY_UPDATE", "DATA",
+                               "KEY_UPDATE", "END"});
+  CHECK(p.server.events.data == big);
+  // The server confirms and ends (ends_with_peer); its records alternate with updates too.
+  CHECK(p.to_client() == Names{"KEY_UPDATE", "END_ACK", "KEY_UPDATE", "END"});
+  CHECK(p.to_server() == Names{"KEY_UPDATE", "END_ACK"});
+  CHECK(p.client.channel.complete());
+  CHECK(p.server.channel.complete());
+  CHECK(p.client.channel.counts().key_updates_sent == 8);
+  CHECK(p.server.channel.counts().key_updates_received == 8);
+}
+
+TEST_CASE("channel: KEY_UPDATE is taken after the peer's END, and with content it is refused") {
+  SUBCASE("after END, before END_ACK and more data the other way") {
+    Pair p;
+    p.inject(p.server, ContentType::end);
+    CHECK(p.to_client() == Names{"END"});
+    p.inject(p.server, ContentType::key_update);
+    CHECK(p.to_client() == Names{"KEY_UPDATE"});
+    CHECK(p.client.channel.counts().key_updates_received == 1);
+    CHECK(p.client.events.log == std::vector<std::string>{"peer end"});
+  }
+  SUBCASE("content in a KEY_UPDATE") {
+    Pair p;
+    p.inject(p.client, ContentType::key_update, wire::bytes_of("x"));
+    CHECK(thrown([&] { p.to_server(); }) ==
+          "ProtocolError: protocol error: a key update with content");
+    CHECK(p.server.channel.counts().key_updates_received == 0);
+  }
+}
+
+TEST_CASE("channel: a peer that never updates its key is refused past the receiving limit") {
+  // This side's receiving limit is 6 records per key; the peer's sending limit is the
+  // protocol's, so it never updates in this test.
+  const LimitsForTest limits(crypto::RecordLimits{crypto::RecordLimits::kSend, 6});
+  Pair p;
+  for (int i = 0; i < 5; ++i) {  // records 2 to 6 under the client's first key
+    p.client.channel.send_data(wire::bytes_of(std::to_string(i)), p.client.out);
+  }
+  CHECK(p.to_server() == Names(5, "DATA"));
+  p.client.channel.send_data(wire::bytes_of("one too many"), p.client.out);
+  CHECK(thrown([&] { p.to_server(); }) ==
+        "ProtocolError: protocol error: the peer sent more than 6 records under one key without "
+        "a key update");
+  CHECK(p.server.events.data == "01234");
+}
+
+TEST_CASE("channel: a KEY_UPDATE that does not arrive, or arrives again, fails the session") {
+  const LimitsForTest limits(crypto::RecordLimits::with_send_limit(3));
+  Pair p;
+  for (const char* text : {"one", "two", "three"}) {
+    p.server.channel.send_data(wire::bytes_of(text), p.server.out);
+  }
+  auto frames = split_frames(p.server.out);
+  REQUIRE(frames.size() == 4);  // DATA, KEY_UPDATE, DATA, DATA
+  SUBCASE("dropped") {
+    frames.erase(frames.begin() + 1);
+    p.server.out = join(frames);
+    CHECK(thrown([&] { p.to_client(); }) ==
+          "IntegrityError(tampered): tampering detected: record 2 failed authentication");
+  }
+  SUBCASE("replayed after the update") {
+    frames.insert(frames.begin() + 2, frames[1]);
+    p.server.out = join(frames);
+    CHECK(thrown([&] { p.to_client(); }) ==
+          "IntegrityError(tampered): tampering detected: record 3 failed authentication");
+  }
+  CHECK(p.client.events.log == std::vector<std::string>{"data one"});
 }

@@ -14,10 +14,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "crypto/fingerprint.hpp"
 #include "crypto/handshake.hpp"
+#include "crypto/handshake_error.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/key_schedule.hpp"
 #include "crypto/record.hpp"
@@ -235,6 +237,123 @@ TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT (joined, present) and
   CHECK(parsed_present.kind == wire::RoomEventKind::present);
   CHECK(parsed_present.who.name == "alice");
   CHECK(parsed_present.who.key_hash == parsed_event.who.key_hash);
+}
+
+TEST_CASE("PROTOCOL.md vectors: the client's key updates, generations 0 to 2, and its records") {
+  const Vectors v = read_protocol_vectors();
+  test::FixedRng rng("unused");
+  const crypto::EphemeralKey client_eph(secure(hex(v, "client_ephemeral_private")));
+  const auto sh = wire::parse_server_hello(frame_view(hex(v, "frame_server_hello")).body);
+  const auto keys =
+      crypto::derive_session_keys(client_eph.agree(sh.ephemeral, rng), hex(v, "client_secret"),
+                                  hex(v, "server_secret"), hex(v, "transcript_hash"));
+  // Generation 0 is section 4's keys; each update secret gives the next key, IV and secret.
+  const auto& c2s_0 = keys.client_to_server;
+  const auto c2s_1 = crypto::next_generation(c2s_0.next_secret);
+  const auto c2s_2 = crypto::next_generation(c2s_1.next_secret);
+
+  // The client's records after record_client_data_1: KEY_UPDATE (sequence 2, generation 0),
+  // DATA (3, generation 1), KEY_UPDATE (4, generation 1), DATA (5, generation 2).
+  crypto::RecordSealer sealer(c2s_0);
+  wire::Bytes before;  // FINISHED and DATA 1: checked by the first test case
+  sealer.seal(crypto::ContentType::finished, {}, before);
+  sealer.seal(crypto::ContentType::data, {}, before);
+  wire::Bytes update_2;
+  sealer.seal_key_update(update_2);
+  wire::Bytes data_3;
+  sealer.seal(crypto::ContentType::data, wire::bytes_of("after one update\n"), data_3);
+  wire::Bytes update_4;
+  sealer.seal_key_update(update_4);
+  wire::Bytes data_5;
+  sealer.seal(crypto::ContentType::data, wire::bytes_of("after two\n"), data_5);
+
+  if (std::getenv("CRYPTOCHAT_PRINT_VECTORS") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+    std::cout << "c2s_secret_1 = " << to_hex(c2s_0.next_secret) << "\n"
+              << "s2c_secret_1 = " << to_hex(keys.server_to_client.next_secret) << "\n"
+              << "c2s_key_1 = " << to_hex(c2s_1.key) << "\n"
+              << "c2s_iv_1 = " << to_hex(c2s_1.iv) << "\n"
+              << "c2s_secret_2 = " << to_hex(c2s_1.next_secret) << "\n"
+              << "c2s_key_2 = " << to_hex(c2s_2.key) << "\n"
+              << "c2s_iv_2 = " << to_hex(c2s_2.iv) << "\n"
+              << "record_client_key_update_2 = " << to_hex(update_2) << "\n"
+              << "record_client_data_3 = " << to_hex(data_3) << "\n"
+              << "record_client_key_update_4 = " << to_hex(update_4) << "\n"
+              << "record_client_data_5 = " << to_hex(data_5) << "\n";
+  }
+  CHECK(to_hex(c2s_0.next_secret) == to_hex(hex(v, "c2s_secret_1")));
+  CHECK(to_hex(keys.server_to_client.next_secret) == to_hex(hex(v, "s2c_secret_1")));
+  CHECK(to_hex(c2s_1.key) == to_hex(hex(v, "c2s_key_1")));
+  CHECK(to_hex(c2s_1.iv) == to_hex(hex(v, "c2s_iv_1")));
+  CHECK(to_hex(c2s_1.next_secret) == to_hex(hex(v, "c2s_secret_2")));
+  CHECK(to_hex(c2s_2.key) == to_hex(hex(v, "c2s_key_2")));
+  CHECK(to_hex(c2s_2.iv) == to_hex(hex(v, "c2s_iv_2")));
+  CHECK(to_hex(update_2) == to_hex(hex(v, "record_client_key_update_2")));
+  CHECK(to_hex(data_3) == to_hex(hex(v, "record_client_data_3")));
+  CHECK(to_hex(update_4) == to_hex(hex(v, "record_client_key_update_4")));
+  CHECK(to_hex(data_5) == to_hex(hex(v, "record_client_data_5")));
+
+  // A server opens the vectors' records in order, moving to the next key at each KEY_UPDATE.
+  crypto::RecordOpener opener(c2s_0);
+  for (const char* name : {"record_client_finished", "record_client_data_1"}) {
+    opener.open(frame_view(hex(v, name)));
+  }
+  const auto frame_2 = hex(v, "record_client_key_update_2");
+  const auto opened_2 = opener.open(frame_view(frame_2));
+  CHECK(opened_2.type == crypto::ContentType::key_update);
+  CHECK(opened_2.data.empty());
+  opener.update_key();
+  const auto frame_3 = hex(v, "record_client_data_3");
+  const auto opened_3 = opener.open(frame_view(frame_3));
+  CHECK(std::string(opened_3.data.begin(), opened_3.data.end()) == "after one update\n");
+  const auto frame_4 = hex(v, "record_client_key_update_4");
+  CHECK(opener.open(frame_view(frame_4)).type == crypto::ContentType::key_update);
+  opener.update_key();
+  const auto frame_5 = hex(v, "record_client_data_5");
+  const auto opened_5 = opener.open(frame_view(frame_5));
+  CHECK(std::string(opened_5.data.begin(), opened_5.data.end()) == "after two\n");
+}
+
+// A KEY_UPDATE is never a side's first record: in FINISHED's place it fails key confirmation
+// like any other wrong record, under the right keys or not.
+TEST_CASE("PROTOCOL.md vectors: a KEY_UPDATE instead of the server's FINISHED is refused") {
+  const Vectors v = read_protocol_vectors();
+  const auto client_key = key_from_der(hex(v, "client_identity_pkcs8"));
+  crypto::HandshakeFixedSecrets fixed;
+  fixed.ephemeral_private = secure(hex(v, "client_ephemeral_private"));
+  fixed.key_transport_secret = secure(hex(v, "client_secret"));
+  // The client of the vectors: the same fixed randomness gives the same CLIENT_HELLO.
+  const auto client_until_finished = [&](test::FixedRng& rng) {
+    auto client = std::make_unique<crypto::ClientHandshake>(client_key, "client", rng, &fixed);
+    wire::Bytes out;
+    REQUIRE(client->on_frame(frame_view(hex(v, "frame_server_hello")), out) ==
+            crypto::HandshakeEvent::peer_identity);
+    client->accept(out);
+    CHECK(to_hex(out) == to_hex(hex(v, "frame_client_hello")));
+    REQUIRE(client->on_frame(frame_view(hex(v, "frame_server_key")), out) ==
+            crypto::HandshakeEvent::none);
+    return client;
+  };
+  wire::Bytes out;
+  {  // The vectors' FINISHED completes this handshake: the keys below are the session's.
+    test::FixedRng rng("cryptochat vector client");
+    auto client = client_until_finished(rng);
+    CHECK(client->on_frame(frame_view(hex(v, "record_server_finished")), out) ==
+          crypto::HandshakeEvent::established);
+  }
+  crypto::DirectionKeys s2c;
+  const auto key = hex(v, "s2c_key");
+  const auto iv = hex(v, "s2c_iv");
+  s2c.key.assign(key.begin(), key.end());
+  std::copy(iv.begin(), iv.end(), s2c.iv.begin());
+  s2c.next_secret = secure(hex(v, "s2c_secret_1"));
+  crypto::RecordSealer server(s2c);
+  wire::Bytes update;
+  server.seal_key_update(update);
+  test::FixedRng rng("cryptochat vector client");
+  auto client = client_until_finished(rng);
+  CHECK_THROWS_WITH_AS(client->on_frame(frame_view(update), out),
+                       doctest::Contains("key confirmation failed"), crypto::HandshakeError);
+  CHECK_FALSE(client->established());
 }
 
 TEST_CASE("print fresh PROTOCOL.md vectors (CRYPTOCHAT_PRINT_VECTORS=1)") {
