@@ -15,9 +15,23 @@
 #include "crypto/handshake.hpp"
 #include "wire/bytes.hpp"
 #include "wire/frame.hpp"
+#include "wire/protocol_error.hpp"
 #include "wire/room_messages.hpp"
 
 namespace cryptochat::chat {
+
+// The peer's ABORT: the session ended in error on its side (its reason, made printable, is in
+// the message). Nothing is sent back.
+class PeerAborted : public wire::ProtocolError {
+ public:
+  explicit PeerAborted(const std::string& message) : wire::ProtocolError(message) {}
+};
+
+// What the peer is told in an ABORT when error `e` ends a session after the handshake
+// (PROTOCOL.md section 3): a short generic text, never a local secret, path or key. Empty when
+// nothing is sent: the error is the peer's own ABORT, or the connection is gone (truncation, a
+// lost connection).
+std::string abort_text(const std::exception& e);
 
 // What a channel's owner does with what arrives. Each call comes while the frame that caused
 // it is being taken; views are valid only during the call.
@@ -79,7 +93,7 @@ class Channel {
   // Takes the next complete frame in `in`; false when there is none. Replies (END_ACK, END)
   // go to `out`. Throws ProtocolError on a frame the protocol does not allow here (an ALERT or
   // handshake frame, a record type out of place, a second END), IntegrityError on a record that
-  // is not the peer's next authentic one, and ProtocolError with its reason on the peer's ABORT.
+  // is not the peer's next authentic one, and PeerAborted with its reason on the peer's ABORT.
   bool receive_one(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvents& events);
   // Takes every complete frame in `in`.
   void receive(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvents& events);
@@ -101,6 +115,8 @@ class Channel {
 
   [[nodiscard]] bool local_closed() const { return local_closed_; }
   [[nodiscard]] bool peer_closed() const { return peer_closed_; }
+  // The peer confirmed this side's END or QUIT (END_ACK).
+  [[nodiscard]] bool end_confirmed() const { return ack_received_; }
   // Both sides ended and each confirmed the other's end (the last records may still be queued).
   [[nodiscard]] bool complete() const {
     return local_closed_ && peer_closed_ && ack_sent_ && ack_received_;
