@@ -3,16 +3,50 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <new>
 #include <stdexcept>
 
 #include "crypto/fingerprint.hpp"
 #include "crypto/handshake_error.hpp"
+#include "net/net_error.hpp"
+#include "util/error.hpp"
 #include "util/text.hpp"
 #include "wire/protocol_error.hpp"
 
 namespace cryptochat::chat {
 
 using crypto::ContentType;
+
+std::string abort_text(const std::exception& e) {
+  if (dynamic_cast<const PeerAborted*>(&e) != nullptr) {
+    return {};
+  }
+  if (dynamic_cast<const Interrupted*>(&e) != nullptr) {
+    return "interrupted";
+  }
+  if (const auto* integrity = dynamic_cast<const crypto::IntegrityError*>(&e)) {
+    if (integrity->kind() == crypto::IntegrityError::Kind::truncated) {
+      return {};
+    }
+    return "a record failed authentication (tampering, replay or loss)";
+  }
+  if (dynamic_cast<const wire::ProtocolError*>(&e) != nullptr) {
+    return "protocol error";
+  }
+  if (dynamic_cast<const net::TimeoutError*>(&e) != nullptr) {
+    return "timed out";
+  }
+  if (dynamic_cast<const net::NetError*>(&e) != nullptr) {
+    return {};  // the connection failed: nothing more gets through
+  }
+  if (dynamic_cast<const IoError*>(&e) != nullptr) {
+    return "a local input or output failed";
+  }
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) {
+    return "out of memory";
+  }
+  return "internal error";
+}
 
 RelayBatch::RelayBatch(const wire::Participant& sender, wire::ByteView data)
     : data_size_(data.size()) {
@@ -109,7 +143,7 @@ void Channel::handle(const crypto::OpenedRecord& record, wire::Bytes& out, Chann
       ack_received_ = true;
       return;
     case ContentType::abort:
-      throw wire::ProtocolError(
+      throw PeerAborted(
           fmt::format("the peer aborted the session: {}", printable(wire::text_of(record.data))));
     case ContentType::relay: {
       if (!from_server) {

@@ -15,9 +15,23 @@
 #include "crypto/handshake.hpp"
 #include "wire/bytes.hpp"
 #include "wire/frame.hpp"
+#include "wire/protocol_error.hpp"
 #include "wire/room_messages.hpp"
 
 namespace cryptochat::chat {
+
+// The peer's ABORT: the session ended in error on its side (its reason, made printable, is in
+// the message). Nothing is sent back.
+class PeerAborted : public wire::ProtocolError {
+ public:
+  explicit PeerAborted(const std::string& message) : wire::ProtocolError(message) {}
+};
+
+// What the peer is told in an ABORT when error `e` ends a session after the handshake
+// (PROTOCOL.md section 3): a short generic text, never a local secret, path or key. Empty when
+// nothing is sent: the error is the peer's own ABORT, or the connection is gone (truncation, a
+// lost connection).
+std::string abort_text(const std::exception& e);
 
 // What a channel's owner does with what arrives. Each call comes while the frame that caused
 // it is being taken; views are valid only during the call.
@@ -83,7 +97,7 @@ class Channel {
   // go to `out`. Throws ProtocolError on a frame the protocol does not allow here (an ALERT or
   // handshake frame, a record type out of place, a second END, more records under one key than
   // the limit), IntegrityError on a record that is not the peer's next authentic one, and
-  // ProtocolError with its reason on the peer's ABORT. KEY_UPDATE is taken here, unseen by the
+  // PeerAborted with its reason on the peer's ABORT. KEY_UPDATE is taken here, unseen by the
   // owner; so are the ones this side sends before a record when its key is due.
   bool receive_one(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvents& events);
   // Takes every complete frame in `in`.
@@ -106,6 +120,8 @@ class Channel {
 
   [[nodiscard]] bool local_closed() const { return local_closed_; }
   [[nodiscard]] bool peer_closed() const { return peer_closed_; }
+  // The peer confirmed this side's END or QUIT (END_ACK).
+  [[nodiscard]] bool end_confirmed() const { return ack_received_; }
   // Both sides ended and each confirmed the other's end (the last records may still be queued).
   [[nodiscard]] bool complete() const {
     return local_closed_ && peer_closed_ && ack_sent_ && ack_received_;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "net/net_error.hpp"
+#include "util/signals.hpp"
 #include "wire/handshake_messages.hpp"
 #include "wire/protocol_error.hpp"
 
@@ -72,7 +73,7 @@ crypto::Established run_client_handshake(net::EventLoop& loop, Connection& conn,
       }
     });
     const auto stop = loop.watch(stop_fd, EPOLLIN, [](std::uint32_t) {
-      throw Error(ExitCode::failure, "interrupted during the handshake");
+      throw interrupted(" during the handshake");
     });
     const auto timer = loop.every_turn([&]() -> std::optional<net::Clock::time_point> {
       if (net::Clock::now() >= deadline) {

@@ -176,14 +176,14 @@ void Room::leave(Member& m) {
   announce(m, wire::RoomEventKind::left);
 }
 
-void Room::drop(Member& m, const std::string& why, bool tell_peer) {
+void Room::drop(Member& m, const std::string& why, bool tell_peer, const std::string& told) {
   if (m.stage != Member::Stage::present) {
     return;
   }
   console_.warn("{} ({}): {}", m.label, m.conn->peer(), why);
   if (tell_peer) {
     // The reason goes out before the connection closes, so the peer can say why it ended.
-    m.channel.abort(why, m.conn->outbox());
+    m.channel.abort(told.empty() ? why : told, m.conn->outbox());
     m.conn->start_closing();
     m.stage = Member::Stage::going;
     m.going_deadline = Clock::now() + kGoingGrace;
@@ -275,7 +275,10 @@ void Room::on_ready(Member& m, std::uint32_t events) {
   } catch (const IoError&) {
     throw;  // the server's own output failed: that ends the server, not this participant
   } catch (const std::exception& e) {
-    drop(m, e.what(), false);
+    // Told why (a generic ABORT, PROTOCOL.md section 3) unless the connection is gone or the
+    // error is the participant's own ABORT.
+    const std::string told = abort_text(e);
+    drop(m, e.what(), !told.empty(), told);
   }
   if (m.stage == Member::Stage::present && !m.conn->has_output()) {
     m.conn->release_idle_memory();
@@ -288,6 +291,20 @@ void Room::close() {
     if (m->receives()) {
       m->channel.quit(m->conn->outbox());
       flush(*m);
+    }
+  }
+}
+
+void Room::abort(std::string_view reason) {
+  for (auto& [id, m] : members_) {
+    if (m->stage == Member::Stage::gone) {
+      continue;
+    }
+    m->channel.abort(reason, m->conn->outbox());
+    try {
+      m->conn->flush_some();
+    } catch (const std::exception&) {
+      // That participant is gone already.
     }
   }
 }

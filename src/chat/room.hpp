@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chat/handshake_stage.hpp"
@@ -59,6 +60,9 @@ class Room {
   [[nodiscard]] std::vector<wire::Participant> participants() const;
   // Ends the chat for everyone (QUIT): they confirm, then leave.
   void close();
+  // Ends the session in error for everyone (ABORT with reason), sending what the sockets take
+  // now: the server is leaving at once.
+  void abort(std::string_view reason);
 
  private:
   struct Member;
@@ -69,7 +73,8 @@ class Room {
   void announce(const Member& who, wire::RoomEventKind kind);
   // Tells a newcomer who is already there (ROOM_EVENT present, PROTOCOL.md section 9).
   void tell_present(Member& newcomer);
-  void drop(Member& m, const std::string& why, bool tell_peer);
+  // Removes a participant. tell_peer: an ABORT goes out first, with told (why when empty).
+  void drop(Member& m, const std::string& why, bool tell_peer, const std::string& told = {});
   void leave(Member& m);
   void update_backlog(Member& m);
   // Stalls, idle timeouts and closes that took too long; then removes whoever is done and

@@ -6,6 +6,7 @@
 #include "net/acceptor.hpp"
 #include "net/event_loop.hpp"
 #include "util/error.hpp"
+#include "util/signals.hpp"
 
 namespace cryptochat::chat {
 
@@ -90,7 +91,12 @@ void run_room_server(net::EventLoop& loop, const crypto::PrivateKey& identity,
   };
 
   net::EventLoop::Watch stop = loop.watch(stop_fd, EPOLLIN, [&](std::uint32_t) {
-    stop.reset();  // the signal's pipe stays readable
+    StopSignals::drain(stop_fd);
+    if (closing) {
+      // A second signal: the server leaves now, telling everyone still there.
+      room.abort("interrupted");
+      throw interrupted();
+    }
     end_chat("stopped");
   });
   bool left = false;  // the operator ended the chat

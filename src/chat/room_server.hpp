@@ -23,7 +23,9 @@ struct RoomServerSettings {
 
 // Serves until a stop signal arrives (stop_fd), or the operator ends the chat (`sair` or
 // `/quit` typed, or the end of input typed at a terminal); then every participant is sent QUIT
-// and given a few seconds to confirm. Throws IoError when the server's own output fails.
+// and given a few seconds to confirm (the server then exits 0: a signal is how a room is
+// stopped). A second signal meanwhile sends ABORT "interrupted" to everyone still there and
+// throws Interrupted at once. Throws IoError when the server's own output fails.
 // loop and local must outlive the call (local was made after loop: it watches stdin on it).
 void run_room_server(net::EventLoop& loop, const crypto::PrivateKey& identity,
                      const std::string& name, IdentityCheck check, net::Listener& listener,

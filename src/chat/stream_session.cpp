@@ -17,9 +17,10 @@ namespace {
 // Stop reading input while this much is waiting for the socket: memory stays bounded and a
 // slow peer slows the sender down instead.
 constexpr std::size_t kMaxPendingOutput = std::size_t{4} << 20U;
-// After a stop signal or a failed output, how long the peer gets to confirm or to read the
-// reason before the session is cut.
+// After a stop signal in a chat typed at a terminal, how long the peer gets to confirm.
 constexpr auto kStopGrace = std::chrono::seconds(5);
+// After an ABORT, how long the peer gets to read it and close before the session is cut.
+constexpr auto kCloseGrace = std::chrono::seconds(2);
 // The most room participants a client keeps for /who: a server's events cannot grow it further.
 constexpr std::size_t kMaxKnownParticipants = 100000;
 
@@ -50,7 +51,8 @@ const char* describe(SessionEnd end) {
 
 StreamSession::StreamSession(net::EventLoop& loop, Connection& conn,
                              crypto::Established established, Channel::Role role, LocalEnd& local,
-                             const Console& console, int stop_fd)
+                             const Console& console, int stop_fd,
+                             std::chrono::milliseconds end_timeout)
     : loop_(loop),
       conn_(conn),
       // In a chat typed at a terminal, the other side leaving ends the conversation.
@@ -59,7 +61,8 @@ StreamSession::StreamSession(net::EventLoop& loop, Connection& conn,
       console_(console),
       stop_fd_(stop_fd),
       peer_(shown_peer(channel_)),
-      output_(local, peer_) {}
+      output_(local, peer_),
+      end_timeout_(end_timeout) {}
 
 void StreamSession::on_data(wire::ByteView data) {
   output_.show(data);
@@ -131,14 +134,33 @@ InputHandlers StreamSession::input_handlers() {
   return on;
 }
 
-void StreamSession::output_failed(const IoError& error) {
-  // Tell the sender its data did not arrive, so it does not report success.
-  channel_.abort(fmt::format("the peer could not write the data out: {}", error.what()),
-                 conn_.outbox());
-  conn_.start_closing();
+bool StreamSession::fail(std::exception_ptr error) {
+  failure_ = error;
+  std::string text;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    text = output_failed_ ? std::string("the peer could not write the data out") : abort_text(e);
+  } catch (...) {
+    text = "internal error";
+  }
+  if (!text.empty() && !connection_closed_) {
+    // Tell the peer its data or ours did not arrive, so it does not report success.
+    channel_.abort(text, conn_.outbox());
+  }
   local_.close_input();
-  failure_ = std::make_exception_ptr(error);
-  failure_deadline_ = net::Clock::now() + kStopGrace;
+  if (text.empty() || connection_closed_ || at_once_) {
+    try {
+      conn_.flush_some();  // best effort: what the socket takes now
+    } catch (const std::exception&) {
+      // The connection is gone: the error itself is what is reported.
+    }
+    return false;
+  }
+  conn_.start_closing();
+  failure_deadline_ = net::Clock::now() + kCloseGrace;
+  connection_closed_ = conn_.close_some();
+  return true;
 }
 
 void StreamSession::on_socket(std::uint32_t events) {
@@ -153,11 +175,12 @@ void StreamSession::on_socket(std::uint32_t events) {
     return;
   }
   const bool open = conn_.read_some();
+  last_heard_ = net::Clock::now();
   try {
     channel_.receive(conn_.decoder(), conn_.outbox(), *this);
-  } catch (const IoError& e) {
-    output_failed(e);
-    return;
+  } catch (const IoError&) {
+    output_failed_ = true;  // PeerOutput could not write what arrived
+    throw;
   }
   if (!open) {
     connection_closed_ = true;
@@ -167,10 +190,20 @@ void StreamSession::on_socket(std::uint32_t events) {
 }
 
 void StreamSession::on_stop() {
-  stop_.reset();  // the signal's pipe stays readable
+  StopSignals::drain(stop_fd_);
   if (stop_deadline_ || failure_) {
-    return;
+    at_once_ = true;  // a second signal: the session ends now
+    throw interrupted();
   }
+  if (channel_.complete()) {
+    return;  // everything was confirmed already: the session is only finishing
+  }
+  if (local_.input_mode() == InputMode::pipe || channel_.local_closed()) {
+    // Data was still on its way, ours or the peer's: an interrupted transfer, never an
+    // orderly end (PROTOCOL.md section 6).
+    throw interrupted();
+  }
+  // A chat typed at a terminal ends as with /quit: the peer confirms what it got.
   stop_deadline_ = net::Clock::now() + kStopGrace;
   end_ = SessionEnd::stopped;
   local_.close_input();
@@ -183,16 +216,30 @@ std::optional<net::Clock::time_point> StreamSession::tick() {
   if (failure_) {
     return failure_deadline_;
   }
-  if (stop_deadline_ && net::Clock::now() >= *stop_deadline_) {
-    throw net::NetError(fmt::format("{} did not confirm the end in time", conn_.peer()));
+  const auto now = net::Clock::now();
+  if (stop_deadline_ && now >= *stop_deadline_) {
+    throw net::TimeoutError(fmt::format("{} did not confirm the end in time", conn_.peer()));
+  }
+  std::optional<net::Clock::time_point> wake = stop_deadline_;
+  if (end_timeout_.count() > 0 && channel_.end_confirmed() && !channel_.peer_closed()) {
+    // Our end is confirmed; the peer still owes its own. A peer that sends nothing at all for
+    // this long is stuck or gone: the session does not wait for ever.
+    const auto deadline = last_heard_ + end_timeout_;
+    if (now >= deadline) {
+      throw net::TimeoutError(fmt::format(
+          "{} confirmed our end but sent nothing for {:g} s and did not end its own (see "
+          "--end-timeout)",
+          conn_.peer(), std::chrono::duration<double>(end_timeout_).count()));
+    }
+    wake = wake ? std::min(*wake, deadline) : deadline;
   }
   local_.want_input(conn_.pending_output() < kMaxPendingOutput);
-  return stop_deadline_;
+  return wake;
 }
 
 bool StreamSession::finished() const {
   if (failure_) {
-    return connection_closed_ || net::Clock::now() >= *failure_deadline_;
+    return connection_closed_ || at_once_ || net::Clock::now() >= *failure_deadline_;
   }
   return channel_.complete() && (!conn_.has_output() || connection_closed_);
 }
@@ -202,18 +249,37 @@ SessionResult StreamSession::run() {
                         [this](std::uint32_t events) { on_socket(events); });
   stop_ = loop_.watch(stop_fd_, EPOLLIN, [this](std::uint32_t) { on_stop(); });
   ticker_ = loop_.every_turn([this] { return tick(); });
+  last_heard_ = net::Clock::now();
   local_.start_input(loop_, input_handlers());
-  // Records that arrived together with the handshake's last frame.
+  const auto end_watches = [this] {
+    socket_.reset();
+    stop_.reset();
+    ticker_.reset();
+  };
   try {
-    channel_.receive(conn_.decoder(), conn_.outbox(), *this);
-  } catch (const IoError& e) {
-    output_failed(e);
+    try {
+      // Records that arrived together with the handshake's last frame.
+      try {
+        channel_.receive(conn_.decoder(), conn_.outbox(), *this);
+      } catch (const IoError&) {
+        output_failed_ = true;
+        throw;
+      }
+      conn_.flush_some();
+      loop_.run_until([this] { return finished(); });
+    } catch (...) {
+      // The one place an error after the handshake becomes an ABORT. While the peer reads it,
+      // a second signal (or another failure) ends the wait.
+      if (failure_ || !fail(std::current_exception())) {
+        throw;
+      }
+      loop_.run_until([this] { return finished(); });
+    }
+  } catch (...) {
+    end_watches();
+    throw;
   }
-  conn_.flush_some();
-  loop_.run_until([this] { return finished(); });
-  socket_.reset();
-  stop_.reset();
-  ticker_.reset();
+  end_watches();
   if (failure_) {
     std::rethrow_exception(failure_);
   }

@@ -4,6 +4,7 @@
 // quiet end.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <vector>
@@ -21,8 +22,12 @@ enum class SessionEnd {
   finished,    // both sides ended their data and confirmed the other's
   local_quit,  // the user typed sair or /quit
   peer_quit,   // the peer's user did
-  stopped,     // SIGINT or SIGTERM
+  stopped,     // a stop signal ended a chat typed at a terminal (QUIT, confirmed)
 };
+
+// How long a session waits for the peer once this side's END was confirmed: the peer must send
+// something (a record of any kind) at least this often until its own END. 0: for ever.
+inline constexpr auto kDefaultEndTimeout = std::chrono::seconds(30);
 
 // Why a session ended, in words: "both sides ended their data (EOF both ways)", ...
 const char* describe(SessionEnd end);
@@ -36,8 +41,15 @@ class StreamSession final : ChannelEvents {
  public:
   // role: Channel::Role::client when the peer is a server (it may be a room); local must have
   // been made after loop. The session runs on loop, which it shares with what came before it.
+  // stop_fd: StopSignals::fd(). end_timeout: see kDefaultEndTimeout (0: none).
   StreamSession(net::EventLoop& loop, Connection& conn, crypto::Established established,
-                Channel::Role role, LocalEnd& local, const Console& console, int stop_fd);
+                Channel::Role role, LocalEnd& local, const Console& console, int stop_fd,
+                std::chrono::milliseconds end_timeout = kDefaultEndTimeout);
+  // Runs the session to its end. Stop signals (StopSignals): piped input, or a chat whose own
+  // end was sent already, is interrupted, never ended in order: ABORT "interrupted" to the
+  // peer, then Interrupted (exit status 128 + the signal). A chat typed at a terminal ends as
+  // with /quit (QUIT; the peer confirms). A second signal ends the session at once. Any error
+  // after the handshake is sent to the peer as an ABORT (abort_text) before it is thrown on.
   SessionResult run();
 
  private:
@@ -49,9 +61,10 @@ class StreamSession final : ChannelEvents {
   void on_socket(std::uint32_t events);
   void on_stop();
   std::optional<net::Clock::time_point> tick();
-  // The output failed: the peer is told (ABORT) so it does not report success, then the error
-  // ends the session once the peer has read that or closed.
-  void output_failed(const IoError& error);
+  // An error ended the session: the peer is told why (ABORT) so it does not report success,
+  // and the error is thrown on once the peer has read that and closed, or after a grace time.
+  // False when there is nothing to wait for (nothing sent, or a second signal: at once).
+  bool fail(std::exception_ptr error);
   [[nodiscard]] bool finished() const;
   InputHandlers input_handlers();
 
@@ -67,8 +80,12 @@ class StreamSession final : ChannelEvents {
   net::EventLoop::Watch socket_;
   net::EventLoop::Watch stop_;
   net::EventLoop::Watch ticker_;
+  std::chrono::milliseconds end_timeout_;
+  net::Clock::time_point last_heard_;  // the peer's last bytes
   std::optional<net::Clock::time_point> stop_deadline_;
   bool connection_closed_ = false;
+  bool output_failed_ = false;  // the error is our output's: the peer's data was not written
+  bool at_once_ = false;        // a second stop signal: no more waiting
   std::exception_ptr failure_;  // thrown once the ABORT is out
   std::optional<net::Clock::time_point> failure_deadline_;
   SessionEnd end_ = SessionEnd::finished;

@@ -35,6 +35,7 @@ struct ConnectOptions {
   std::string port;  // netcat's habit: HOST PORT as two words
   std::string peer_fingerprint;
   double connect_timeout = 10;
+  double end_timeout = 30;  // 0: no limit
   bool progress = false;
   bool no_color = false;
 };
@@ -108,7 +109,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
   chat::LocalEnd local(settings);
   // The server may be a room: it may relay others and say who comes and goes.
   chat::StreamSession(loop, conn, std::move(established), chat::Channel::Role::client, local,
-                      console, stop.fd())
+                      console, stop.fd(), end_timeout_ms(opts.end_timeout))
       .run();
   if (progress) {
     progress->finish();
@@ -134,6 +135,7 @@ Command add_connect(CLI::App& app) {
       ->check(kNonEmpty);
   add_seconds_option(*cmd, "--connect-timeout", opts->connect_timeout,
                      "Give up when connecting and the handshake take longer than this");
+  add_end_timeout_option(*cmd, opts->end_timeout);
   cmd->add_flag("--progress", opts->progress,
                 "Show bytes sent and received, the rate and the time left on stderr");
   add_no_color_option(*cmd, opts->no_color);

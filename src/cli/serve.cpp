@@ -39,6 +39,7 @@ struct ServeOptions {
   std::size_t max_handshakes = 64;
   std::size_t max_clients = 1000;
   double idle_timeout = 0;  // 0: no limit
+  double end_timeout = 30;   // 0: no limit
   bool progress = false;
   bool no_color = false;
 };
@@ -51,7 +52,8 @@ constexpr std::size_t kSpareDescriptors = 32;
 void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
                 const crypto::PrivateKey& identity, const std::string& name,
                 chat::IdentityCheck check, net::Listener& listener,
-                const chat::LocalSettings& settings, int stop_fd, const Console& console) {
+                const chat::LocalSettings& settings, int stop_fd,
+                std::chrono::milliseconds end_timeout, const Console& console) {
   std::optional<chat::JoinedPeer> joined;
   {
     chat::StageLimits one_worker = limits;
@@ -80,7 +82,8 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
   chat::LocalEnd local(settings);
   const auto result = chat::StreamSession(loop, conn, std::move(joined->established),
-                                          chat::Channel::Role::server, local, console, stop_fd)
+                                          chat::Channel::Role::server, local, console, stop_fd,
+                                          end_timeout)
                           .run();
   console.info("{} ({}) left", peer_name, peer_fp);
   console.debug("{} left because {}", peer_name, chat::describe(result.end));
@@ -134,7 +137,7 @@ void serve(const ServeOptions& opts, const Console& console) {
   net::EventLoop loop;
   if (opts.once) {
     serve_once(loop, limits, identity, name, std::move(check), listener, settings, stop.fd(),
-               console);
+               end_timeout_ms(opts.end_timeout), console);
   } else {
     chat::RoomServerSettings room;
     room.handshakes = limits;
@@ -187,6 +190,7 @@ Command add_serve(CLI::App& app) {
                      "Drop a room client that has sent nothing for this long (0: never) "
                      "[default: never]",
                      true);
+  add_end_timeout_option(*cmd, opts->end_timeout, " (with --once)");
   cmd->add_flag("--progress", opts->progress,
                 "Show bytes sent and received, the rate and the time left on stderr");
   add_no_color_option(*cmd, opts->no_color);

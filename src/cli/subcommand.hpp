@@ -6,6 +6,7 @@
 #include <CLI/App.hpp>
 #include <CLI/Validators.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,6 +39,21 @@ inline CLI::Option* add_seconds_option(CLI::App& cmd, const std::string& name, d
     opt->default_str(fmt::format("{:g}s", seconds));
   }
   return opt;
+}
+
+// --end-timeout (connect, and serve --once): how long a session whose end the peer confirmed
+// waits for the peer's own end while it sends nothing; 0 means for ever.
+inline CLI::Option* add_end_timeout_option(CLI::App& cmd, double& seconds,
+                                           const std::string& where = {}) {
+  return add_seconds_option(cmd, "--end-timeout", seconds,
+                            "Once the peer confirmed our end, give up when it sends nothing for "
+                            "this long without ending its own" +
+                                where + " (0: never)",
+                            true);
+}
+
+inline std::chrono::milliseconds end_timeout_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
 }
 
 }  // namespace cryptochat::cli

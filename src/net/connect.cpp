@@ -10,6 +10,7 @@
 #include "net/net_error.hpp"
 #include "net/sockaddr.hpp"
 #include "util/error.hpp"
+#include "util/signals.hpp"
 
 namespace cryptochat::net {
 
@@ -55,7 +56,7 @@ Attempt attempt(EventLoop& loop, const addrinfo& ai, Clock::time_point deadline,
   EventLoop::Watch stop;
   if (stop_fd >= 0) {
     stop = loop.watch(stop_fd, EPOLLIN, [](std::uint32_t) {
-      throw Error(ExitCode::failure, "interrupted while connecting");
+      throw interrupted(" while connecting");
     });
   }
   const auto timer = loop.every_turn([deadline] { return std::optional(deadline); });
@@ -106,7 +107,9 @@ Socket connect_tcp(EventLoop& loop, const HostPort& target, std::chrono::millise
     if (result.fd) {
       console.debug("connected to {} in {:.1f} ms", address, ms_since(attempt_start));
       detail::set_fd_nonblocking(result.fd.get(), false);
-      return Socket(std::move(result.fd));
+      Socket socket(std::move(result.fd));
+      socket.set_keepalive();
+      return socket;
     }
     console.debug("connecting to {} failed after {:.1f} ms: {}", address, ms_since(attempt_start),
                   result.timed_out ? std::string("timed out") : errno_text(result.err));

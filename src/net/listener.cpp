@@ -152,7 +152,9 @@ std::string Listener::local_name() const {
 std::optional<Socket> Listener::accept() {
   UniqueFd fd(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (fd) {
-    return Socket(std::move(fd));
+    Socket socket(std::move(fd));
+    socket.set_keepalive();
+    return socket;
   }
   const int err = errno;
   if (is_transient_accept_error(err)) {

@@ -49,7 +49,13 @@ ssize_t retry_io(Io io) {
 }  // namespace
 
 ssize_t Socket::read_some(std::span<std::uint8_t> buf) {
-  return retry_io([&] { return ::read(fd_.get(), buf.data(), buf.size()); });
+  return retry_io([&] {
+    const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    if (n < 0 && errno == ECONNRESET) {
+      return ssize_t{0};  // a reset ends the stream as a FIN does (PROTOCOL.md section 6)
+    }
+    return n;
+  });
 }
 
 ssize_t Socket::write_some(std::span<const std::uint8_t> data) {
@@ -79,6 +85,18 @@ void Socket::set_nodelay(bool on) {
     }
     throw NetError(fmt::format("cannot set TCP_NODELAY: {}", errno_text(err)));
   }
+}
+
+void Socket::set_keepalive() {
+  const auto set = [this](int level, int option, int value, const char* name) {
+    if (::setsockopt(fd_.get(), level, option, &value, sizeof value) != 0) {
+      throw NetError(fmt::format("cannot set {}: {}", name, errno_text(errno)));
+    }
+  };
+  set(SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+  set(IPPROTO_TCP, TCP_KEEPIDLE, kKeepaliveIdleSeconds, "TCP_KEEPIDLE");
+  set(IPPROTO_TCP, TCP_KEEPINTVL, kKeepaliveIntervalSeconds, "TCP_KEEPINTVL");
+  set(IPPROTO_TCP, TCP_KEEPCNT, kKeepaliveProbes, "TCP_KEEPCNT");
 }
 
 std::string Socket::peer_name() const {

@@ -20,6 +20,14 @@
 
 namespace cryptochat::net {
 
+// TCP keepalive on every session socket (set by connect_tcp and Listener::accept): a peer that
+// vanished without a FIN or reset (a machine switched off, a link gone) is found after
+// kKeepaliveIdleSeconds of silence and kKeepaliveProbes unanswered probes kKeepaliveInterval
+// apart, about 2 minutes, and its connection fails instead of holding a session or a room slot.
+inline constexpr int kKeepaliveIdleSeconds = 60;
+inline constexpr int kKeepaliveIntervalSeconds = 10;
+inline constexpr int kKeepaliveProbes = 6;
+
 class Socket {
  public:
   // Takes ownership of a connected stream socket (tests also pass one end of a socketpair).
@@ -32,9 +40,9 @@ class Socket {
 
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
-  // Bytes read (0: the peer closed its side), or -1 with errno EAGAIN when a nonblocking socket
-  // has nothing yet. `buf` must not be empty. EINTR is retried. Throws NetError
-  // "connection lost: ..." on any other error, ECONNRESET included.
+  // Bytes read (0: the peer closed its side, or reset the connection: both end the stream),
+  // or -1 with errno EAGAIN when a nonblocking socket has nothing yet. `buf` must not be empty.
+  // EINTR is retried. Throws NetError "connection lost: ..." on any other error.
   ssize_t read_some(std::span<std::uint8_t> buf);
 
   // Bytes written (possibly fewer than asked), or -1 with errno EAGAIN when a nonblocking
@@ -48,6 +56,8 @@ class Socket {
   void set_nonblocking(bool on);
   // TCP_NODELAY; does nothing on sockets that are not TCP.
   void set_nodelay(bool on);
+  // SO_KEEPALIVE with the kKeepalive* timings above (TCP sockets only).
+  void set_keepalive();
 
   // The peer as "127.0.0.1:5000" or "[::1]:5000" (IPv4 peers of a dual-stack listener are
   // shown as IPv4); "unknown peer" if it cannot be read.
@@ -59,8 +69,8 @@ class Socket {
 
 // Connects to each address `target` resolves to in turn until one answers; the attempts share
 // `timeout` in total (name resolution before them is not bounded by it) and wait on `loop`,
-// where stop_fd (a stop signal, when not -1) ends the wait: Error "interrupted while
-// connecting". The socket comes back in blocking mode with TCP_NODELAY off. Throws NetError
+// where stop_fd (a stop signal, when not -1) ends the wait: Interrupted "interrupted by SIGINT while
+// connecting", exit status 128 + the signal). The socket comes back in blocking mode with TCP_NODELAY off. Throws NetError
 // "cannot resolve '...': ..." or "cannot connect to HOST:PORT: ...".
 // With --verbose, console shows the addresses resolved and each attempt (how long, why it
 // failed).

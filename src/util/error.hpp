@@ -79,6 +79,20 @@ class AuthError : public Error {
       : Error(ExitCode::auth, message, AlertCode::not_authorized) {}
 };
 
+// A stop signal (SIGINT, SIGTERM, SIGHUP, ...) interrupted work that had not finished: exit
+// status 128 + the signal's number (130, 143, 129), as a shell reports a process the signal
+// killed. The peer is told only "interrupted".
+class Interrupted : public Error {
+ public:
+  Interrupted(int signal, const std::string& message)
+      : Error(static_cast<ExitCode>(128 + signal), message), signal_(signal) {}
+  [[nodiscard]] int signal() const noexcept { return signal_; }
+  [[nodiscard]] std::string peer_text() const override { return "interrupted"; }
+
+ private:
+  int signal_;
+};
+
 // Text for errno `err`, e.g. "No such file or directory".
 std::string errno_text(int err);
 

@@ -3,24 +3,30 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
-
-#include "util/error.hpp"
+#include <string>
 
 namespace cryptochat {
 
 namespace {
-// Written by the signal handler; plain atomics of lock-free types are async-signal-safe.
-// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
-std::atomic<int> g_wake_fd{-1};
-// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
-std::atomic<bool> g_stop_requested{false};
+constexpr std::array<int, 3> kStopSignals = {SIGINT, SIGTERM, SIGHUP};
 
-extern "C" void on_stop_signal(int /*sig*/) {
+// Written by the signal handler; plain atomics of lock-free types are async-signal-safe.
+// NOLINTBEGIN(cppcoreguidelines-avoid-non-const-global-variables)
+std::atomic<int> g_wake_fd{-1};
+std::atomic<int> g_count{0};
+std::atomic<int> g_first{0};
+std::array<struct sigaction, kStopSignals.size()> g_saved{};
+// NOLINTEND(cppcoreguidelines-avoid-non-const-global-variables)
+
+extern "C" void on_stop_signal(int sig) {
   const int saved_errno = errno;
-  g_stop_requested.store(true);
+  int none = 0;
+  g_first.compare_exchange_strong(none, sig);
+  g_count.fetch_add(1);
   const int fd = g_wake_fd.load();
   if (fd >= 0) {
     const char byte = 1;
@@ -46,18 +52,54 @@ StopSignals::StopSignals() {
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR and the loop looks again
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  for (std::size_t i = 0; i < kStopSignals.size(); ++i) {
+    ::sigaction(kStopSignals.at(i), &sa, &g_saved.at(i));
+  }
 }
 
 StopSignals::~StopSignals() {
-  static_cast<void>(std::signal(SIGINT, SIG_DFL));
-  static_cast<void>(std::signal(SIGTERM, SIG_DFL));
+  for (std::size_t i = 0; i < kStopSignals.size(); ++i) {
+    ::sigaction(kStopSignals.at(i), &g_saved.at(i), nullptr);
+  }
   g_wake_fd.store(-1);
 }
 
 bool StopSignals::stop_requested() noexcept {
-  return g_stop_requested.load();
+  return g_count.load() > 0;
+}
+
+int StopSignals::count() noexcept {
+  return g_count.load();
+}
+
+int StopSignals::first_signal() noexcept {
+  return g_first.load();
+}
+
+void StopSignals::drain(int fd) noexcept {
+  char buf[64];
+  while (::read(fd, buf, sizeof buf) > 0) {
+  }
+}
+
+const char* signal_name(int sig) noexcept {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGQUIT:
+      return "SIGQUIT";
+    default:
+      return "a signal";
+  }
+}
+
+Interrupted interrupted(std::string_view during) {
+  const int sig = StopSignals::first_signal() != 0 ? StopSignals::first_signal() : SIGINT;
+  return {sig, std::string("interrupted by ") + signal_name(sig) + std::string(during)};
 }
 
 }  // namespace cryptochat
