@@ -330,7 +330,7 @@ std::optional<net::Clock::time_point> HandshakeStage::expire() {
   }
   for (const auto& [id, hello] : late) {
     drop(id, net::TimeoutError(
-                 hello ? fmt::format("no CLIENT_HELLO within {} s of SERVER_HELLO",
+                 hello ? fmt::format("handshake timed out: no CLIENT_HELLO after {} s",
                                      seconds(limits_.hello_timeout))
                        : fmt::format("handshake timed out after {} s", seconds(limits_.timeout))));
   }
