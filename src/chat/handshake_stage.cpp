@@ -47,10 +47,10 @@ struct HandshakeStage::Pending {
   std::string source;
   std::unique_ptr<Connection> conn;
   std::unique_ptr<crypto::ServerHandshake> handshake;
-  net::EventLoop::Watch watch;         // inactive while a worker has it
-  net::Clock::time_point deadline;     // the whole handshake
-  net::Clock::time_point hello_due;    // the CLIENT_HELLO
-  net::Clock::time_point started;      // SERVER_HELLO sent, for --verbose's timing
+  net::EventLoop::Watch watch;       // inactive while a worker has it
+  net::Clock::time_point deadline;   // the whole handshake
+  net::Clock::time_point hello_due;  // the CLIENT_HELLO
+  net::Clock::time_point started;    // SERVER_HELLO sent, for --verbose's timing
   bool busy = false;       // a worker has conn and handshake: the event loop keeps off them
   bool committed = false;  // a valid CLIENT_HELLO came and SERVER_KEY + FINISHED went out
   // refuse_all came after SERVER_KEY: the handshake completes, then an ABORT says this.
@@ -185,8 +185,15 @@ void HandshakeStage::begin(Queued q) {
     p->started = net::Clock::now();
     p->deadline = p->started + limits_.timeout;
     p->hello_due = p->started + limits_.hello_timeout;
-    console_.debug("{}: handshake started ({} under way, {} waiting)", p->conn->peer(),
-                   pending_.size() + 1, queue_.size());
+    const std::chrono::duration<double, std::milli> waited = p->started - q.since;
+    if (waited.count() < 1) {
+      console_.debug("{}: connection accepted, handshake started ({} under way)", p->conn->peer(),
+                     pending_.size() + 1);
+    } else {
+      console_.debug(
+          "{}: handshake started after {:.1f} ms in the queue ({} under way, {} waiting)",
+          p->conn->peer(), waited.count(), pending_.size() + 1, queue_.size());
+    }
     watch(*p);
     ++pending_per_source_[p->source];
     pending_.emplace(p->id, std::move(p));

@@ -57,7 +57,8 @@ void run_room_server(net::EventLoop& loop, const crypto::PrivateKey& identity,
       [&](net::Socket socket) {
         if (room.full()) {
           refuse_connection(std::move(socket),
-                 fmt::format("the room is full ({} clients)", settings.room.max_clients), console);
+                            fmt::format("the room is full ({} clients)", settings.room.max_clients),
+                            console);
         } else {
           stage.start(std::move(socket));
         }

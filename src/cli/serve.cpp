@@ -124,7 +124,8 @@ void serve(const ServeOptions& opts, const Console& console) {
 
   chat::StageLimits limits;
   limits.timeout = std::chrono::milliseconds(static_cast<long long>(opts.handshake_timeout * 1000));
-  limits.hello_timeout = std::chrono::milliseconds(static_cast<long long>(opts.hello_timeout * 1000));
+  limits.hello_timeout =
+      std::chrono::milliseconds(static_cast<long long>(opts.hello_timeout * 1000));
   limits.max_pending = opts.max_handshakes;
   limits.max_per_source = std::min(opts.max_per_source, opts.max_handshakes);
   limits.max_queued = opts.max_clients;
