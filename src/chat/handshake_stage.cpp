@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "chat/channel.hpp"
 #include "crypto/random.hpp"
 #include "net/net_error.hpp"
 
@@ -12,22 +14,50 @@ namespace cryptochat::chat {
 namespace {
 // Handshake frames are at most 16 KiB: reading in small pieces keeps a flood cheap.
 constexpr std::size_t kHandshakeReadChunk = std::size_t{16} * 1024;
+
+double seconds(std::chrono::milliseconds ms) {
+  return std::chrono::duration<double>(ms).count();
+}
+
+std::size_t count_of(const std::map<std::string, std::size_t>& counts, const std::string& key) {
+  const auto it = counts.find(key);
+  return it == counts.end() ? 0 : it->second;
+}
+
+void decrement(std::map<std::string, std::size_t>& counts, const std::string& key) {
+  const auto it = counts.find(key);
+  if (it != counts.end() && --it->second == 0) {
+    counts.erase(it);
+  }
+}
 }  // namespace
+
+void refuse_connection(net::Socket socket, const std::string& why, const Console& console) {
+  try {
+    Connection conn(std::move(socket));
+    console.warn("{}: refused: {}", conn.peer(), why);
+    send_alert(conn, ServerFull(why), Side::server);
+  } catch (const Error& e) {
+    console.warn("a new connection failed: {}", e.what());
+  }
+}
 
 struct HandshakeStage::Pending {
   std::uint64_t id = 0;
+  std::string source;
   std::unique_ptr<Connection> conn;
   std::unique_ptr<crypto::ServerHandshake> handshake;
-  net::EventLoop::Watch watch;  // inactive while a worker has it
-  net::Clock::time_point deadline;
-  net::Clock::time_point started;  // accepted, for --verbose's timing
-  bool busy = false;               // a worker has conn and handshake: the event loop keeps off them
-  bool heard = false;              // the peer sent something
+  net::EventLoop::Watch watch;       // inactive while a worker has it
+  net::Clock::time_point deadline;   // the whole handshake
+  net::Clock::time_point hello_due;  // the CLIENT_HELLO
+  net::Clock::time_point started;    // SERVER_HELLO sent, for --verbose's timing
+  bool busy = false;       // a worker has conn and handshake: the event loop keeps off them
+  bool committed = false;  // a valid CLIENT_HELLO came and SERVER_KEY + FINISHED went out
+  // refuse_all came after SERVER_KEY: the handshake completes, then an ABORT says this.
+  std::optional<std::string> refusal;
   // Set by the worker, read after it finished:
   bool established = false;
   std::exception_ptr failure;
-  // Dropped while a worker had it: the reason, applied when the worker is done.
-  std::exception_ptr cancelled;
 };
 
 HandshakeStage::HandshakeStage(const crypto::PrivateKey& identity, std::string name,
@@ -41,6 +71,9 @@ HandshakeStage::HandshakeStage(const crypto::PrivateKey& identity, std::string n
       loop_(loop),
       on_joined_(std::move(on_joined)),
       workers_(limits.worker_threads) {
+  limits_.max_pending = std::max<std::size_t>(limits_.max_pending, 1);
+  limits_.max_per_source = std::clamp<std::size_t>(limits_.max_per_source, 1, limits_.max_pending);
+  limits_.hello_timeout = std::min(limits_.hello_timeout, limits_.timeout);
   workers_done_ = loop_.watch(workers_.notify_fd(), EPOLLIN,
                               [this](std::uint32_t) { workers_.run_finished(); });
   deadlines_ = loop_.every_turn([this] { return expire(); });
@@ -48,27 +81,38 @@ HandshakeStage::HandshakeStage(const crypto::PrivateKey& identity, std::string n
 
 HandshakeStage::~HandshakeStage() = default;
 
+void HandshakeStage::erase(std::map<std::uint64_t, std::shared_ptr<Pending>>::iterator it) {
+  decrement(pending_per_source_, it->second->source);
+  pending_.erase(it);
+  pump();
+}
+
 void HandshakeStage::drop(std::uint64_t id, const Error& error) {
   const auto it = pending_.find(id);
-  if (it == pending_.end()) {
-    return;
+  if (it == pending_.end() || it->second->busy) {
+    return;  // a worker's job ends by itself in a few milliseconds; finish() decides then
   }
   Pending& p = *it->second;
-  if (p.busy) {
-    if (!p.cancelled) {
-      p.cancelled = std::make_exception_ptr(error);
-    }
-    return;
-  }
   console_.warn("{}: {}", p.conn->peer(), error.what());
   send_alert(*p.conn, error, Side::server);
-  pending_.erase(it);
+  erase(it);
 }
 
 void HandshakeStage::refuse_all(const std::string& why) {
+  refusing_ = why;
+  while (!queue_.empty()) {
+    Queued q = std::move(queue_.front());
+    queue_.pop_front();
+    refuse_connection(std::move(q.socket), why, console_);
+  }
+  queued_per_source_.clear();
   std::vector<std::uint64_t> ids;
-  for (const auto& entry : pending_) {
-    ids.push_back(entry.first);
+  for (const auto& [id, p] : pending_) {
+    if (p->committed || p->busy) {
+      p->refusal = why;  // finish() or the established handshake applies it
+    } else {
+      ids.push_back(id);
+    }
   }
   for (const auto id : ids) {
     drop(id, ServerFull(why));
@@ -76,41 +120,82 @@ void HandshakeStage::refuse_all(const std::string& why) {
 }
 
 void HandshakeStage::start(net::Socket socket) {
-  if (pending_.size() >= limits_.max_pending) {
-    // Make room by dropping the oldest connection that has sent nothing yet (a flood of idle
-    // connections goes first), else the oldest one a worker is not busy with.
-    std::optional<std::uint64_t> victim;
-    for (const bool idle_only : {true, false}) {
-      for (const auto& [id, p] : pending_) {
-        if (!victim && !p->busy && (!idle_only || !p->heard)) {
-          victim = id;
-        }
+  if (refusing_) {
+    refuse_connection(std::move(socket), *refusing_, console_);
+    return;
+  }
+  std::string source = socket.peer_source();
+  if (queue_.size() >= limits_.max_queued) {
+    // The network with the most connections waiting (the newcomer counted) loses its newest.
+    std::string biggest = source;
+    std::size_t most = count_of(queued_per_source_, source) + 1;
+    for (const auto& [src, n] : queued_per_source_) {
+      if (n > most) {
+        biggest = src;
+        most = n;
       }
     }
-    if (victim) {
-      drop(*victim, ServerFull(fmt::format("dropped: {} connections were already in the handshake",
-                                           limits_.max_pending)));
+    const std::string why =
+        fmt::format("the server is busy: {} connections are waiting for a handshake; try again",
+                    limits_.max_queued);
+    if (biggest == source) {
+      refuse_connection(std::move(socket), why, console_);
+      return;
     }
+    const auto victim = std::find_if(queue_.rbegin(), queue_.rend(),
+                                     [&](const Queued& q) { return q.source == biggest; });
+    refuse_connection(std::move(victim->socket), why, console_);
+    decrement(queued_per_source_, biggest);
+    queue_.erase(std::next(victim).base());
   }
+  ++queued_per_source_[source];
+  queue_.push_back(Queued{std::move(socket), std::move(source), net::Clock::now()});
+  pump();
+  if (!queue_.empty()) {
+    console_.debug("a connection is waiting for a handshake slot ({} waiting, {} under way)",
+                   queue_.size(), pending_.size());
+  }
+}
+
+void HandshakeStage::pump() {
+  while (!refusing_ && pending_.size() < limits_.max_pending) {
+    const auto it = std::find_if(queue_.begin(), queue_.end(), [this](const Queued& q) {
+      return count_of(pending_per_source_, q.source) < limits_.max_per_source;
+    });
+    if (it == queue_.end()) {
+      return;
+    }
+    Queued q = std::move(*it);
+    queue_.erase(it);
+    decrement(queued_per_source_, q.source);
+    begin(std::move(q));
+  }
+}
+
+void HandshakeStage::begin(Queued q) {
   try {
     auto p = std::make_shared<Pending>();
     p->id = next_id_++;
-    p->conn = std::make_unique<Connection>(std::move(socket));
-    if (pending_.size() >= limits_.max_pending) {
-      send_alert(*p->conn, ServerFull("the server is busy with other handshakes; try again"),
-                 Side::server);
-      console_.warn("{}: refused: every handshake slot is busy", p->conn->peer());
-      return;
-    }
+    p->source = std::move(q.source);
+    p->conn = std::make_unique<Connection>(std::move(q.socket));
     p->handshake =
         std::make_unique<crypto::ServerHandshake>(identity_, name_, crypto::system_rng());
     p->handshake->start(p->conn->outbox());
     p->conn->flush_some();
     p->started = net::Clock::now();
     p->deadline = p->started + limits_.timeout;
-    console_.debug("{}: connection accepted, handshake started ({} under way)", p->conn->peer(),
-                   pending_.size() + 1);
+    p->hello_due = p->started + limits_.hello_timeout;
+    const std::chrono::duration<double, std::milli> waited = p->started - q.since;
+    if (waited.count() < 1) {
+      console_.debug("{}: connection accepted, handshake started ({} under way)", p->conn->peer(),
+                     pending_.size() + 1);
+    } else {
+      console_.debug(
+          "{}: handshake started after {:.1f} ms in the queue ({} under way, {} waiting)",
+          p->conn->peer(), waited.count(), pending_.size() + 1, queue_.size());
+    }
     watch(*p);
+    ++pending_per_source_[p->source];
     pending_.emplace(p->id, std::move(p));
   } catch (const Error& e) {
     console_.warn("a new connection failed: {}", e.what());
@@ -140,9 +225,6 @@ void HandshakeStage::finish(std::uint64_t id) {
   const std::shared_ptr<Pending> p = it->second;
   p->busy = false;
   try {
-    if (p->cancelled) {
-      std::rethrow_exception(p->cancelled);
-    }
     if (p->failure) {
       std::rethrow_exception(p->failure);
     }
@@ -153,16 +235,41 @@ void HandshakeStage::finish(std::uint64_t id) {
     drop(id, as_handshake_error(e));
     return;
   }
+  // The handshake has the client's key once a CLIENT_HELLO parsed and passed its checks; the
+  // worker then sent SERVER_KEY and FINISHED (the identity check passed, or it failed above).
+  p->committed = p->committed || p->handshake->peer_key().has_value();
+  if (p->refusal && !p->committed) {
+    drop(id, ServerFull(*p->refusal));
+    return;
+  }
   if (p->established) {
     console_.debug(
         "{}: handshake done in {:.1f} ms", p->conn->peer(),
         std::chrono::duration<double, std::milli>(net::Clock::now() - p->started).count());
+    if (p->refusal) {
+      turn_away(*p);
+      erase(it);
+      return;
+    }
     JoinedPeer joined{std::move(p->conn), p->handshake->take_established()};
-    pending_.erase(it);
+    erase(it);
     on_joined_(std::move(joined));
     return;
   }
   watch(*p);
+}
+
+void HandshakeStage::turn_away(Pending& p) {
+  // The peer believes the handshake done: the reason goes as an ABORT record, not an ALERT.
+  console_.warn("{}: refused: {}", p.conn->peer(), *p.refusal);
+  try {
+    Channel channel(p.handshake->take_established(), Channel::Settings{Channel::Role::server});
+    channel.abort(*p.refusal, p.conn->outbox());
+    p.conn->flush_some();
+    p.conn->shutdown_write();
+  } catch (const Error&) {
+    // The peer may be gone already.
+  }
 }
 
 void HandshakeStage::watch(Pending& p) {
@@ -184,7 +291,6 @@ void HandshakeStage::on_ready(std::uint64_t id, std::uint32_t events) {
       if (!p->conn->read_some(kHandshakeReadChunk)) {
         throw wire::ProtocolError("closed the connection during the handshake");
       }
-      p->heard = p->heard || p->conn->decoder().buffered() > 0;
       if (p->conn->decoder().buffered() > 0) {
         submit(p);
         return;
@@ -198,20 +304,48 @@ void HandshakeStage::on_ready(std::uint64_t id, std::uint32_t events) {
 
 std::optional<net::Clock::time_point> HandshakeStage::expire() {
   const auto now = net::Clock::now();
-  std::vector<std::uint64_t> late;
   std::optional<net::Clock::time_point> next;
+  const auto consider = [&next](net::Clock::time_point t) {
+    if (!next || t < *next) {
+      next = t;
+    }
+  };
+  // The queue is oldest first: only its front can be due.
+  while (!queue_.empty() && queue_.front().since + limits_.timeout <= now) {
+    Queued q = std::move(queue_.front());
+    queue_.pop_front();
+    decrement(queued_per_source_, q.source);
+    refuse_connection(
+        std::move(q.socket),
+        fmt::format("the server is busy: no handshake slot was free for {} s; try again",
+                    seconds(limits_.timeout)),
+        console_);
+  }
+  if (!queue_.empty()) {
+    consider(queue_.front().since + limits_.timeout);
+  }
+  std::vector<std::pair<std::uint64_t, bool>> late;  // id, whether its CLIENT_HELLO is late
   for (const auto& [id, p] : pending_) {
+    if (p->busy) {
+      continue;  // its job ends in milliseconds, and the loop wakes for it
+    }
     if (p->deadline <= now) {
-      late.push_back(id);
-    } else if (!next || p->deadline < *next) {
-      next = p->deadline;
+      late.emplace_back(id, false);
+    } else if (!p->committed && p->hello_due <= now) {
+      late.emplace_back(id, true);
     }
   }
-  for (const auto id : late) {
-    drop(id,
-         net::TimeoutError(fmt::format(
-             "handshake timed out after {} s",
-             std::chrono::duration_cast<std::chrono::duration<double>>(limits_.timeout).count())));
+  for (const auto& [id, hello] : late) {
+    drop(id, net::TimeoutError(
+                 hello ? fmt::format("handshake timed out: no CLIENT_HELLO after {} s",
+                                     seconds(limits_.hello_timeout))
+                       : fmt::format("handshake timed out after {} s", seconds(limits_.timeout))));
+  }
+  // Those dropped made room for queued ones, which have deadlines of their own.
+  for (const auto& [id, p] : pending_) {
+    if (!p->busy) {
+      consider(p->committed ? p->deadline : std::min(p->deadline, p->hello_due));
+    }
   }
   return next;
 }

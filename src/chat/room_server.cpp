@@ -17,16 +17,6 @@ using Clock = net::Clock;
 // After the chat is ended, how long participants get to confirm before they are cut.
 constexpr auto kCloseGrace = std::chrono::seconds(5);
 
-void refuse(net::Socket socket, const std::string& why, const Console& console) {
-  try {
-    Connection conn(std::move(socket));
-    console.warn("{}: refused: {}", conn.peer(), why);
-    send_alert(conn, ServerFull(why), Side::server);
-  } catch (const Error& e) {
-    console.warn("a new connection failed: {}", e.what());
-  }
-}
-
 // What the operator's typed lines and commands do in a room.
 CommandHandlers operator_commands(LocalEnd& local, Room& room, bool& left) {
   CommandHandlers on;
@@ -67,8 +57,9 @@ void run_room_server(net::EventLoop& loop, const crypto::PrivateKey& identity,
       loop, listener,
       [&](net::Socket socket) {
         if (room.full()) {
-          refuse(std::move(socket),
-                 fmt::format("the room is full ({} clients)", settings.room.max_clients), console);
+          refuse_connection(std::move(socket),
+                            fmt::format("the room is full ({} clients)", settings.room.max_clients),
+                            console);
         } else {
           stage.start(std::move(socket));
         }

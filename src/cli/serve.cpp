@@ -36,7 +36,9 @@ struct ServeOptions {
   bool once = false;
   std::string authorized_keys;
   double handshake_timeout = 10;
+  double hello_timeout = 3;
   std::size_t max_handshakes = 64;
+  std::size_t max_per_source = 16;
   std::size_t max_clients = 1000;
   double idle_timeout = 0;  // 0: no limit
   double end_timeout = 30;   // 0: no limit
@@ -47,35 +49,35 @@ struct ServeOptions {
 // Descriptors besides the clients' and handshakes': standard streams, listener, epoll, ...
 constexpr std::size_t kSpareDescriptors = 32;
 
-// One peer, one session: the original two-person chat. The stage and the acceptor end with the
-// first handshake that completes; the session then has the loop to itself.
+// One peer, one session: the original two-person chat. The first handshake that completes
+// wins; the stage and the acceptor stay for the session, so that every other connection (those
+// in the handshake then, and those arriving later) is told promptly that the server is busy.
 void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
                 const crypto::PrivateKey& identity, const std::string& name,
                 chat::IdentityCheck check, net::Listener& listener,
                 const chat::LocalSettings& settings, int stop_fd,
                 std::chrono::milliseconds end_timeout, const Console& console) {
   std::optional<chat::JoinedPeer> joined;
+  chat::StageLimits one_worker = limits;
+  one_worker.worker_threads = 1;
+  chat::HandshakeStage stage(identity, name, std::move(check), one_worker, console, loop,
+                             [&joined](chat::JoinedPeer peer) {
+                               if (!joined) {
+                                 joined = std::move(peer);
+                               }
+                             });
+  net::Acceptor acceptor(
+      loop, listener, [&stage](net::Socket socket) { stage.start(std::move(socket)); }, console);
   {
-    chat::StageLimits one_worker = limits;
-    one_worker.worker_threads = 1;
-    chat::HandshakeStage stage(identity, name, std::move(check), one_worker, console, loop,
-                               [&joined](chat::JoinedPeer peer) {
-                                 if (!joined) {
-                                   joined = std::move(peer);
-                                 }
-                               });
-    net::Acceptor acceptor(
-        loop, listener, [&stage](net::Socket socket) { stage.start(std::move(socket)); }, console);
     // Wakes the loop; run_until sees the request (the pipe stays readable: no more waiting).
     const auto stop = loop.watch(stop_fd, EPOLLIN, [](std::uint32_t) {});
     loop.run_until([&] { return joined.has_value() || StopSignals::stop_requested(); });
-    if (!joined) {
-      return;
-    }
-    acceptor.stop();
-    // Handshakes still under way are told the server is taken.
-    stage.refuse_all("the server is busy with another session; try again later");
   }
+  if (!joined) {
+    return;
+  }
+  // Handshakes still under way, and connections from now on, are told the server is taken.
+  stage.refuse_all("the server is busy with another session; try again later");
   chat::Connection& conn = *joined->conn;
   const std::string peer_name = printable(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
@@ -85,6 +87,7 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
                                           chat::Channel::Role::server, local, console, stop_fd,
                                           end_timeout)
                           .run();
+  acceptor.stop();
   console.info("{} ({}) left", peer_name, peer_fp);
   console.debug("{} left because {}", peer_name, chat::describe(result.end));
 }
@@ -101,7 +104,8 @@ void serve(const ServeOptions& opts, const Console& console) {
     allowed = trust::AuthorizedKeys::load(opts.authorized_keys);
   }
   // The usual soft limit of 1024 descriptors is too few for a full room.
-  const std::size_t fds_needed = opts.max_clients + opts.max_handshakes + kSpareDescriptors;
+  // The clients, the handshakes and the connections queued for one (as many as --max-clients).
+  const std::size_t fds_needed = 2 * opts.max_clients + opts.max_handshakes + kSpareDescriptors;
   if (const std::size_t fds = raise_fd_limit(fds_needed); fds < fds_needed) {
     console.warn("only {} file descriptors are allowed: fewer clients than --max-clients may fit",
                  fds);
@@ -123,7 +127,11 @@ void serve(const ServeOptions& opts, const Console& console) {
 
   chat::StageLimits limits;
   limits.timeout = std::chrono::milliseconds(static_cast<long long>(opts.handshake_timeout * 1000));
+  limits.hello_timeout =
+      std::chrono::milliseconds(static_cast<long long>(opts.hello_timeout * 1000));
   limits.max_pending = opts.max_handshakes;
+  limits.max_per_source = std::min(opts.max_per_source, opts.max_handshakes);
+  limits.max_queued = opts.max_clients;
   chat::IdentityCheck check = [&allowed](const crypto::PublicKey& key) {
     if (allowed && !allowed->allows(key.fingerprint())) {
       throw AuthError(fmt::format("key {} is not authorized on this server", key.fingerprint()));
@@ -175,12 +183,21 @@ Command add_serve(CLI::App& app) {
       ->type_name("FILE")
       ->check(kNonEmpty);
   add_seconds_option(*cmd, "--handshake-timeout", opts->handshake_timeout,
-                     "Drop a connection that has not finished the handshake in this time");
+                     "Drop a connection that has not finished the handshake in this time "
+                     "(or waited this long for a handshake slot)");
+  add_seconds_option(*cmd, "--hello-timeout", opts->hello_timeout,
+                     "Drop a connection whose CLIENT_HELLO has not come this long after the "
+                     "server's hello");
   cmd->add_option("--max-handshakes", opts->max_handshakes,
-                  "Connections allowed in the handshake at once; past it the oldest is dropped")
+                  "Connections in the handshake at once; more wait in a queue for a slot")
       ->capture_default_str()
       ->type_name("N")
       ->check(integer_in("--max-handshakes", 1, 100000));
+  cmd->add_option("--max-handshakes-per-source", opts->max_per_source,
+                  "Of those, from one IPv4 address or IPv6 /64 network")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(integer_in("--max-handshakes-per-source", 1, 100000));
   cmd->add_option("--max-clients", opts->max_clients,
                   "Clients in the room at once; past it a newcomer is refused")
       ->capture_default_str()

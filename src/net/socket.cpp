@@ -1,12 +1,15 @@
 #include "net/socket.hpp"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <array>
 #include <cerrno>
+#include <cstring>
 
 #include "net/net_error.hpp"
 #include "net/sockaddr.hpp"
@@ -106,6 +109,34 @@ std::string Socket::peer_name() const {
     return "unknown peer";
   }
   return detail::sockaddr_text(reinterpret_cast<const sockaddr*>(&addr), len);
+}
+
+std::string Socket::peer_source() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return "unknown";
+  }
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (addr.ss_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &v4->sin_addr, text.data(), text.size());
+    return fmt::format("{}/32", text.data());
+  }
+  if (addr.ss_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+      in_addr v4{};
+      std::memcpy(&v4, &v6->sin6_addr.s6_addr[12], sizeof v4);
+      ::inet_ntop(AF_INET, &v4, text.data(), text.size());
+      return fmt::format("{}/32", text.data());
+    }
+    in6_addr prefix = v6->sin6_addr;
+    std::memset(&prefix.s6_addr[8], 0, 8);
+    ::inet_ntop(AF_INET6, &prefix, text.data(), text.size());
+    return fmt::format("{}/64", text.data());
+  }
+  return "unknown";
 }
 
 }  // namespace cryptochat::net

@@ -62,6 +62,10 @@ class Socket {
   // The peer as "127.0.0.1:5000" or "[::1]:5000" (IPv4 peers of a dual-stack listener are
   // shown as IPv4); "unknown peer" if it cannot be read.
   [[nodiscard]] std::string peer_name() const;
+  // The peer's network for per-source limits: its IPv4 address as "127.0.0.1/32" (IPv4-mapped
+  // IPv6 addresses count as IPv4), the first 64 bits of an IPv6 address as "2001:db8:0:1::/64";
+  // "unknown" if it cannot be read.
+  [[nodiscard]] std::string peer_source() const;
 
  private:
   UniqueFd fd_;

@@ -284,30 +284,36 @@ class ServerUnderAttackTest(HostileTestCase):
         self.assert_survived(server, [address])
 
     def test_a_flood_of_idle_connections_does_not_starve_a_real_client(self):
-        # 12 silent connections against 4 handshake slots and a long timeout: each newcomer
-        # takes the oldest slot, so a real client is served at once, not after 30 s.
+        # 12 silent connections from 127.0.0.2 against 4 handshake slots, 2 per source, and a
+        # long timeout: the flood holds 2 slots and queues the rest (nothing is sent to those),
+        # so a real client from 127.0.0.1 is served at once, not after 30 s.
         self.s_out = self.path("server.out")
         self.served = b""
-        server = self.start_server("--handshake-timeout", "30", "--max-handshakes", "4",
+        server = self.start_server("--handshake-timeout", "30", "--hello-timeout", "30",
+                                   "--max-handshakes", "4", "--max-handshakes-per-source", "2",
                                    once=False, stdout=self.s_out)
         flood = []
         for _ in range(12):
-            sock, address = self.attacker(server.port)
-            flood.append((sock, address))
+            sock = self.closer.sock(socket.create_connection(("127.0.0.1", server.port),
+                                                             timeout=10,
+                                                             source_address=("127.0.0.2", 0)))
+            flood.append(sock)
         time.sleep(0.5)
         elapsed = self.real_session(server, timeout=10)
         self.assertLess(elapsed, 5, "the real client waited behind the flood")
-        # The oldest were dropped for lack of slots, one line each, naming the cap.
-        dropped = [l for l in server.lines if b"connections were already in the handshake" in l]
-        self.assertGreaterEqual(len(dropped), 8, server.describe())
-        # The first (oldest) flood connection was told why: server_full (6).
-        data, _, _ = recv_until_closed(flood[0][0], 5)
-        frames, _ = parse_frames(data)
-        self.assertIn(6, [parse_alert(body)[0] for kind, body in frames if kind == ALERT], frames)
+        # The first two have their SERVER_HELLO; the queued ones got no byte (no crypto spent).
+        self.assertIsNotNone(recv_server_hello(flood[0]), "no SERVER_HELLO")
+        for sock in flood[2:]:
+            sock.settimeout(0.05)
+            with self.assertRaises(socket.timeout, msg="a queued connection got bytes"):
+                sock.recv(1)
+        self.assertEqual([l for l in server.lines if b"refused" in l or b"dropped" in l], [],
+                         server.describe())
         rss_before = vm_rss_kib(server.popen.pid)
         for _ in range(3):
             for _ in range(20):
-                self.attacker(server.port)
+                self.closer.sock(socket.create_connection(("127.0.0.1", server.port), timeout=10,
+                                                          source_address=("127.0.0.2", 0)))
             time.sleep(0.2)
         self.assertLess(vm_rss_kib(server.popen.pid) - rss_before, 8 * 1024,
                         "memory grew with the flood")

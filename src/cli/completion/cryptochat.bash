@@ -97,7 +97,7 @@ _cryptochat()
             ;;
         serve)
             opts="--port -p --bind --once --authorized-keys --handshake-timeout
-                  --max-handshakes --max-clients --idle-timeout --progress --no-color
+                  --hello-timeout --max-handshakes --max-handshakes-per-source --max-clients --idle-timeout --progress --no-color
                   $identity_opts"
             ;;
         connect)

@@ -169,6 +169,8 @@ TEST_CASE("the default Listener takes IPv4 and IPv6 connections") {
   Connection v4 = connect_to(listener, "127.0.0.1");
   // IPv4 peers of the dual-stack socket are shown as IPv4, not as ::ffff:127.0.0.1.
   CHECK(v4.server.peer_name().starts_with("127.0.0.1:"));
+  // Per-source limits see the IPv4 address, not the IPv4-mapped IPv6 one.
+  CHECK(v4.server.peer_source() == "127.0.0.1/32");
   check_round_trip(v4);
 
   if (!has_ipv6_loopback()) {
@@ -179,7 +181,31 @@ TEST_CASE("the default Listener takes IPv4 and IPv6 connections") {
   Connection v6 = connect_to(listener, "::1");
   CHECK(v6.client.peer_name() == "[::1]:" + std::to_string(listener.port()));
   CHECK(v6.server.peer_name().starts_with("[::1]:"));
+  // An IPv6 source is its /64: ::1 is in ::/64.
+  CHECK(v6.server.peer_source() == "::/64");
   check_round_trip(v6);
+}
+
+TEST_CASE("peer_source is the peer's IPv4 address or IPv6 /64, or unknown") {
+  Listener listener = Listener::open("127.0.0.1", 0);
+  // A connection from another loopback address (all of 127.0.0.0/8 is local).
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(fd);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  from.sin_addr.s_addr = htonl(0x7f000002);
+  REQUIRE(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(listener.port());
+  REQUIRE(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+  auto accepted = listener.accept();
+  REQUIRE(accepted);
+  CHECK(accepted->peer_source() == "127.0.0.2/32");
+  // A socket that is not connected has no peer.
+  const Socket unconnected(UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)));
+  CHECK(unconnected.peer_source() == "unknown");
 }
 
 TEST_CASE("a Listener binds IPv6 literals with or without brackets") {
