@@ -8,6 +8,7 @@ pinned with --peer-fingerprint. Attackers come from 127.0.0.2 (all of 127.0.0.0/
 real clients from 127.0.0.1 or ::1. Every wait is bounded; every process is killed by its PID.
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_burst.py
+(BURST_CLIENTS=1000 for the 1000-process burst, by hand: not in CI.)
 """
 import os
 import resource
