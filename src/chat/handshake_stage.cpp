@@ -125,6 +125,13 @@ void HandshakeStage::start(net::Socket socket) {
     return;
   }
   std::string source = socket.peer_source();
+  // Queued connections are all waiting for a slot their source may not take yet (pump() runs
+  // whenever one frees), so a newcomer that may take a free slot passes no one.
+  if (pending_.size() < limits_.max_pending &&
+      count_of(pending_per_source_, source) < limits_.max_per_source) {
+    begin(Queued{std::move(socket), std::move(source), net::Clock::now()});
+    return;
+  }
   if (queue_.size() >= limits_.max_queued) {
     // The network with the most connections waiting (the newcomer counted) loses its newest.
     std::string biggest = source;

@@ -8,6 +8,7 @@ pinned with --peer-fingerprint. Attackers come from 127.0.0.2 (all of 127.0.0.0/
 real clients from 127.0.0.1 or ::1. Every wait is bounded; every process is killed by its PID.
 
 Run: CRYPTOCHAT=build/src/cryptochat python3 tests/e2e/test_burst.py
+(BURST_CLIENTS=1000 for the 1000-process burst, by hand: not in CI.)
 """
 import os
 import resource
@@ -21,8 +22,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    ALERT, BINARY, CONNECTED_RE, HEADER, SERVER_HELLO, HostileTestCase, have_ipv6_loopback, main,
-    recv_until_closed)
+    ALERT, BINARY, CONNECTED_RE, HEADER, JOINED_RE, SERVER_HELLO, HostileTestCase,
+    have_ipv6_loopback, main, recv_until_closed)
 
 BURST = int(os.environ.get("BURST_CLIENTS", "300"))
 BURST_TIMEOUT = 90          # for the whole burst: every client started, joined and ended
@@ -218,6 +219,42 @@ class AdmissionTest(HostileTestCase):
         data, _, _ = recv_until_closed(idle, 5)
         self.assertEqual([alert_of(b)[0] for k, b in frames_of(data) if k == ALERT], [TIMEOUT])
 
+    def test_a_full_queue_costs_the_source_with_the_most_waiting(self):
+        # 2 slots, 1 per source, a queue of 4 (--max-clients): 127.0.0.2 takes a slot and fills
+        # the queue.
+        server = self.open_room("--max-clients", "4", "--max-handshakes", "2",
+                                "--max-handshakes-per-source", "1", "--hello-timeout", "30",
+                                "--handshake-timeout", "30")
+        flood = [self.closer.sock(from_source(server.port)) for _ in range(5)]
+        time.sleep(0.3)
+        self.assertEqual(self.first_frame(flood[0])[0], SERVER_HELLO)
+        # One more from the same source: it is the one turned away.
+        extra = self.closer.sock(from_source(server.port))
+        self.assertEqual(self.alerts(extra), [SERVER_FULL])
+        # Another source takes the free slot at once, queue full or not.
+        other = self.closer.sock(from_source(server.port, "127.0.0.3"))
+        self.assertEqual(self.first_frame(other)[0], SERVER_HELLO)
+        # Its second connection queues; the flood's newest queued one makes room for it.
+        second = self.closer.sock(from_source(server.port, "127.0.0.3"))
+        self.assertEqual(self.alerts(flood[4]), [SERVER_FULL])
+        for sock in [second] + flood[1:4]:
+            sock.settimeout(0.05)
+            with self.assertRaises(socket.timeout, msg="a queued connection got bytes"):
+                sock.recv(1)
+
+    def first_frame(self, sock):
+        sock.settimeout(5)
+        data = b""
+        while not frames_of(data):
+            chunk = sock.recv(65536)
+            self.assertTrue(chunk, "closed before a whole frame")
+            data += chunk
+        return frames_of(data)[0]
+
+    def alerts(self, sock):
+        data, _, _ = recv_until_closed(sock, 5)
+        return [alert_of(body)[0] for kind, body in frames_of(data) if kind == ALERT]
+
     # -- serve --once ----------------------------------------------------------------------
 
     def test_once_answers_a_second_client_with_server_full(self):
@@ -227,6 +264,7 @@ class AdmissionTest(HostileTestCase):
                                   server.fingerprint, stdin=r)
         self.close_fd(r)
         first.wait_for(CONNECTED_RE)
+        server.wait_for(JOINED_RE)  # the session has started (a handshake before gets hello)
         # A raw connection is told at once, with nothing before the alert.
         sock = self.closer.sock(from_source(server.port, "127.0.0.1"))
         data, how, secs = recv_until_closed(sock, 10)
