@@ -291,8 +291,10 @@ SessionResult StreamSession::run() {
       "records",
       conn_.peer(), describe(end_), channel_.counts().bytes_sent, channel_.counts().records_sent,
       channel_.counts().bytes_received, channel_.counts().records_received);
-  console_.debug("key updates with {}: {} sent, {} received", conn_.peer(),
-                 channel_.counts().key_updates_sent, channel_.counts().key_updates_received);
+  if (channel_.counts().key_updates_sent + channel_.counts().key_updates_received > 0) {
+    console_.debug("key updates with {}: {} sent, {} received", conn_.peer(),
+                   channel_.counts().key_updates_sent, channel_.counts().key_updates_received);
+  }
   return SessionResult{end_, channel_.counts()};
 }
 

@@ -66,7 +66,11 @@ RecordSealer::RecordSealer(const DirectionKeys& keys, std::uint64_t limit)
     : aead_(make_aead(keys, Botan::ENCRYPTION)),
       iv_(keys.iv),
       next_secret_(keys.next_secret),
-      limit_(limit) {}
+      limit_(limit) {
+  if (limit_ < 2) {
+    throw std::invalid_argument("a key must protect at least 2 records (one is KEY_UPDATE)");
+  }
+}
 
 void RecordSealer::seal(ContentType type, wire::ByteView data, wire::Bytes& out) {
   if (data.size() > wire::kMaxRecordData) {

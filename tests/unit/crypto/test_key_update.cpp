@@ -119,6 +119,7 @@ TEST_CASE("key update: the protocol's limits, and lower ones for tests") {
                   std::invalid_argument);
   CHECK_THROWS_AS(static_cast<void>(crypto::RecordLimits::with_send_limit(1048577)),
                   std::invalid_argument);
+  CHECK_THROWS_AS(crypto::RecordSealer(keys(), 1), std::invalid_argument);
 }
 
 TEST_CASE("key update: the sender's KEY_UPDATE is the last record of each key") {
