@@ -39,7 +39,7 @@ struct ServeOptions {
   std::size_t max_handshakes = 64;
   std::size_t max_clients = 1000;
   double idle_timeout = 0;  // 0: no limit
-  double end_timeout = 30;   // 0: no limit
+  double end_timeout = 30;  // 0: no limit
   bool progress = false;
   bool no_color = false;
 };
@@ -81,10 +81,10 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
   chat::LocalEnd local(settings);
-  const auto result = chat::StreamSession(loop, conn, std::move(joined->established),
-                                          chat::Channel::Role::server, local, console, stop_fd,
-                                          end_timeout)
-                          .run();
+  const auto result =
+      chat::StreamSession(loop, conn, std::move(joined->established), chat::Channel::Role::server,
+                          local, console, stop_fd, end_timeout)
+          .run();
   console.info("{} ({}) left", peer_name, peer_fp);
   console.debug("{} left because {}", peer_name, chat::describe(result.end));
 }

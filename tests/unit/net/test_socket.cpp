@@ -272,8 +272,7 @@ TEST_CASE("a stop signal's descriptor ends a connect that hangs") {
   const auto start = std::chrono::steady_clock::now();
   // No signal came (the byte was written by hand): the error names SIGINT, exit status 130.
   try {
-    static_cast<void>(
-        connect_tcp(loop, target, 10s, Console(Verbosity::quiet), stop_read.get()));
+    static_cast<void>(connect_tcp(loop, target, 10s, Console(Verbosity::quiet), stop_read.get()));
     FAIL("the connect was not interrupted");
   } catch (const Interrupted& e) {
     CHECK(std::string(e.what()) == "interrupted by SIGINT while connecting");
