@@ -209,6 +209,27 @@ class InterruptedPipeTest(SessionTestCase):
         server.signal(signal.SIGTERM)
         server.finish(0, timeout=10)
 
+    def test_a_second_signal_to_a_room_leaves_at_once_telling_the_members(self):
+        r, w = self.pipe()
+        server = self.start_server(once=False, stdout=self.path("server.out"))
+        member = self.start_client(f"127.0.0.1:{server.port}", stdin=r)
+        os.close(r)
+        server.wait_for(JOINED_RE)
+        member.wait_for(b"connected to")
+        member.signal(signal.SIGSTOP)  # it cannot confirm the end
+        self.addCleanup(member.signal, signal.SIGCONT)
+        server.signal(signal.SIGTERM)
+        server.wait_for(b"ending the chat for 1 participant(s)", timeout=10)
+        time.sleep(0.3)
+        self.assertIsNone(server.popen.poll(), "the room did not wait for the confirmation")
+        start = time.monotonic()
+        server.signal(signal.SIGTERM)
+        server.finish(143, timeout=5)
+        self.assertLess(time.monotonic() - start, 1.0, server.describe())
+        member.signal(signal.SIGCONT)
+        member.finish(1, timeout=10)
+        self.assertTrue(member.stderr.endswith(ABORTED), member.describe())
+
 
 class TerminalSignalTest(SessionTestCase):
 
