@@ -134,7 +134,7 @@ InputHandlers StreamSession::input_handlers() {
   return on;
 }
 
-bool StreamSession::fail(std::exception_ptr error) {
+bool StreamSession::fail(const std::exception_ptr& error) {
   failure_ = error;
   std::string text;
   try {
