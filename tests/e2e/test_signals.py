@@ -1,7 +1,10 @@
 """Signals and the close (PROTOCOL.md section 6, the man page's SIGNALS): real signals sent by
 PID to real processes. An interrupted pipe is an abort (128 + the signal, the peer exits 1); a
 chat typed at a terminal ends politely; a second signal exits at once; the close has a deadline;
-errors after the handshake travel as ABORT; a reset before the end is truncation."""
+errors after the handshake travel as ABORT (a Python client that speaks the protocol sends a bad
+record and receives one); a reset before the end is truncation."""
+import hashlib
+import hmac
 import os
 import select
 import signal
@@ -338,6 +341,130 @@ class WireErrorTest(SessionTestCase):
         self.assertIn(b"cryptochat: error: the peer aborted the session: ", server.stderr)
         self.assertNotIn(b"truncated", server.stderr)
         self.assertNotIn(b"truncated", client.stderr)
+
+
+def read_frame(sock):
+    """One frame (PROTOCOL.md section 2): (type, body, the whole frame); None at the end."""
+    head = b""
+    while len(head) < 5:
+        chunk = sock.recv(5 - len(head))
+        if not chunk:
+            return None
+        head += chunk
+    length = struct.unpack(">I", head[1:])[0]
+    body = b""
+    while len(body) < length:
+        chunk = sock.recv(length - len(body))
+        if not chunk:
+            return None
+        body += chunk
+    return head[0], body, head + body
+
+
+class PythonClient:
+    """The client side of PROTOCOL.md sections 3-5 in Python (cryptography), to send records
+    the real client never would."""
+
+    def __init__(self, sock, key_path):
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, x25519
+        self.sock = sock
+        oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                            label=None)
+        kind, body, sh = read_frame(sock)
+        assert kind == 0x01, kind
+        n_versions = body[4]
+        at = 5 + 2 * n_versions
+        at += 1 + 2 * body[at]
+        server_eph = body[at:at + 32]
+        spki_len = struct.unpack(">H", body[at + 32:at + 34])[0]
+        server_key = serialization.load_der_public_key(body[at + 34:at + 34 + spki_len])
+        with open(key_path, "rb") as f:
+            own = serialization.load_pem_private_key(f.read(), password=None)
+        own_spki = own.public_key().public_bytes(serialization.Encoding.DER,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+        eph = x25519.X25519PrivateKey.generate()
+        eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw,
+                                                serialization.PublicFormat.Raw)
+        client_secret = os.urandom(32)
+        transport = server_key.encrypt(client_secret, oaep)
+        ch_body = (b"CCHT" + struct.pack(">HH", 2, 1) + eph_pub +
+                   struct.pack(">H", len(own_spki)) + own_spki +
+                   struct.pack(">H", len(transport)) + transport)
+        ch = bytes([0x02]) + struct.pack(">I", len(ch_body)) + ch_body
+        sock.sendall(ch)
+        kind, body, sk = read_frame(sock)
+        assert kind == 0x03, kind
+        server_secret = own.decrypt(body[2:], oaep)
+        self.th = hashlib.sha256(sh + ch + sk).digest()
+        ikm = eph.exchange(x25519.X25519PublicKey.from_public_bytes(server_eph)) + \
+            client_secret + server_secret
+        prk = hmac.new(self.th, ikm, hashlib.sha256).digest()
+
+        def expand(label, size):
+            return hmac.new(prk, label.encode() + b"\x01", hashlib.sha256).digest()[:size]
+        self.send_key, self.send_iv = expand("cryptochat v2 c2s key", 32), \
+            expand("cryptochat v2 c2s iv", 12)
+        self.recv_key, self.recv_iv = expand("cryptochat v2 s2c key", 32), \
+            expand("cryptochat v2 s2c iv", 12)
+        self.send_seq = self.recv_seq = 0
+        kind, content = self.receive()
+        assert kind == 0x01 and content[:32] == self.th, "the server's FINISHED"
+        self.send(0x01, self.th + bytes([3]) + b"py!")
+
+    @staticmethod
+    def nonce(iv, seq):
+        return bytes(a ^ b for a, b in zip(iv, b"\0\0\0\0" + struct.pack(">Q", seq)))
+
+    def send(self, kind, content):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        length = 8 + 1 + len(content) + 16
+        head = bytes([0x17]) + struct.pack(">IQ", length, self.send_seq)
+        sealed = AESGCM(self.send_key).encrypt(self.nonce(self.send_iv, self.send_seq),
+                                               bytes([kind]) + content, head)
+        self.sock.sendall(head + sealed)
+        self.send_seq += 1
+
+    def receive(self):
+        """The server's next record as (content type, content); None at the end."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        got = read_frame(self.sock)
+        if got is None:
+            return None
+        kind, body, whole = got
+        assert kind == 0x17, kind
+        seq = struct.unpack(">Q", body[:8])[0]
+        assert seq == self.recv_seq, (seq, self.recv_seq)
+        self.recv_seq += 1
+        plain = AESGCM(self.recv_key).decrypt(self.nonce(self.recv_iv, seq), body[8:],
+                                              whole[:13])
+        return plain[0], plain[1:]
+
+
+class PythonPeerTest(SessionTestCase):
+
+    def test_a_bad_record_after_the_handshake_is_answered_with_an_abort(self):
+        try:
+            import cryptography  # noqa: F401
+        except ImportError:
+            self.skipTest("python3-cryptography is needed to speak the protocol from Python")
+        server = self.start_server(stdin=None, stdout=self.path("server.out"))
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        self.addCleanup(sock.close)
+        peer = PythonClient(sock, self.keys["client"])
+        peer.send(0x00, b"fine so far\n")
+        peer.send(0x02, b"")  # END
+        peer.send(0x00, b"more")  # DATA after END: a protocol error
+        records = []
+        while (record := peer.receive()) is not None:
+            records.append(record)
+            if record[0] == 0x05:
+                break
+        self.assertEqual(records[-1], (0x05, b"protocol error"), records)
+        sock.close()
+        server.finish(1, timeout=10)
+        self.assertIn(b"the peer sent data after its end", server.stderr)
+        self.assertEqual(read_bytes(self.path("server.out")), b"fine so far\n")
 
 
 if __name__ == "__main__":
