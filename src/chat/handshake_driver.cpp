@@ -72,9 +72,8 @@ crypto::Established run_client_handshake(net::EventLoop& loop, Connection& conn,
         }
       }
     });
-    const auto stop = loop.watch(stop_fd, EPOLLIN, [](std::uint32_t) {
-      throw interrupted(" during the handshake");
-    });
+    const auto stop = loop.watch(stop_fd, EPOLLIN,
+                                 [](std::uint32_t) { throw interrupted(" during the handshake"); });
     const auto timer = loop.every_turn([&]() -> std::optional<net::Clock::time_point> {
       if (net::Clock::now() >= deadline) {
         const std::chrono::duration<double> waited = deadline - start;

@@ -134,7 +134,7 @@ InputHandlers StreamSession::input_handlers() {
   return on;
 }
 
-bool StreamSession::fail(std::exception_ptr error) {
+bool StreamSession::fail(const std::exception_ptr& error) {
   failure_ = error;
   std::string text;
   try {
@@ -258,15 +258,22 @@ SessionResult StreamSession::run() {
   };
   try {
     try {
-      // Records that arrived together with the handshake's last frame.
       try {
-        channel_.receive(conn_.decoder(), conn_.outbox(), *this);
-      } catch (const IoError&) {
-        output_failed_ = true;
-        throw;
+        // Records that arrived together with the handshake's last frame.
+        try {
+          channel_.receive(conn_.decoder(), conn_.outbox(), *this);
+        } catch (const IoError&) {
+          output_failed_ = true;
+          throw;
+        }
+        conn_.flush_some();
+        loop_.run_until([this] { return finished(); });
+      } catch (const net::ConnectionReset&) {
+        // A reset seen on a write ends the connection as one seen on a read does: truncation
+        // unless the close was complete (PROTOCOL.md section 6 rule 4).
+        connection_closed_ = true;
+        channel_.connection_ended(conn_.peer());
       }
-      conn_.flush_some();
-      loop_.run_until([this] { return finished(); });
     } catch (...) {
       // The one place an error after the handshake becomes an ABORT. While the peer reads it,
       // a second signal (or another failure) ends the wait.

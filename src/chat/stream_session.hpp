@@ -64,7 +64,7 @@ class StreamSession final : ChannelEvents {
   // An error ended the session: the peer is told why (ABORT) so it does not report success,
   // and the error is thrown on once the peer has read that and closed, or after a grace time.
   // False when there is nothing to wait for (nothing sent, or a second signal: at once).
-  bool fail(std::exception_ptr error);
+  bool fail(const std::exception_ptr& error);
   [[nodiscard]] bool finished() const;
   InputHandlers input_handlers();
 

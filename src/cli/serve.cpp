@@ -41,7 +41,7 @@ struct ServeOptions {
   std::size_t max_per_source = 16;
   std::size_t max_clients = 1000;
   double idle_timeout = 0;  // 0: no limit
-  double end_timeout = 30;   // 0: no limit
+  double end_timeout = 30;  // 0: no limit
   bool progress = false;
   bool no_color = false;
 };

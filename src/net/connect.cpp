@@ -55,9 +55,8 @@ Attempt attempt(EventLoop& loop, const addrinfo& ai, Clock::time_point deadline,
   const auto connecting = loop.watch(fd.get(), EPOLLOUT, [&ready](std::uint32_t) { ready = true; });
   EventLoop::Watch stop;
   if (stop_fd >= 0) {
-    stop = loop.watch(stop_fd, EPOLLIN, [](std::uint32_t) {
-      throw interrupted(" while connecting");
-    });
+    stop =
+        loop.watch(stop_fd, EPOLLIN, [](std::uint32_t) { throw interrupted(" while connecting"); });
   }
   const auto timer = loop.every_turn([deadline] { return std::optional(deadline); });
   loop.run_until([&] { return ready || Clock::now() >= deadline; });

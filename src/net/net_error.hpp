@@ -20,4 +20,11 @@ class TimeoutError : public NetError {
   explicit TimeoutError(const std::string& message) : NetError(message, AlertCode::timeout) {}
 };
 
+// The peer reset the connection, or it is closed for writing (ECONNRESET, EPIPE on a write): the
+// connection ended, which the protocol may report as truncation (PROTOCOL.md section 6).
+class ConnectionReset : public NetError {
+ public:
+  explicit ConnectionReset(const std::string& message) : NetError(message) {}
+};
+
 }  // namespace cryptochat::net

@@ -25,6 +25,9 @@ bool would_block(int err) {
 }
 
 [[noreturn]] void throw_lost(int err) {
+  if (err == ECONNRESET || err == EPIPE) {
+    throw ConnectionReset(fmt::format("connection lost: {}", errno_text(err)));
+  }
   throw NetError(fmt::format("connection lost: {}", errno_text(err)));
 }
 

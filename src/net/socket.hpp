@@ -73,10 +73,10 @@ class Socket {
 
 // Connects to each address `target` resolves to in turn until one answers; the attempts share
 // `timeout` in total (name resolution before them is not bounded by it) and wait on `loop`,
-// where stop_fd (a stop signal, when not -1) ends the wait: Interrupted "interrupted by SIGINT while
-// connecting", exit status 128 + the signal). The socket comes back in blocking mode with TCP_NODELAY off. Throws NetError
-// "cannot resolve '...': ..." or "cannot connect to HOST:PORT: ...".
-// With --verbose, console shows the addresses resolved and each attempt (how long, why it
+// where stop_fd (a stop signal, when not -1) ends the wait: Interrupted "interrupted by SIGINT
+// while connecting", exit status 128 + the signal). The socket comes back in blocking mode with
+// TCP_NODELAY off. Throws NetError "cannot resolve '...': ..." or "cannot connect to HOST:PORT:
+// ...". With --verbose, console shows the addresses resolved and each attempt (how long, why it
 // failed).
 Socket connect_tcp(EventLoop& loop, const HostPort& target, std::chrono::milliseconds timeout,
                    const Console& console = Console(Verbosity::quiet), int stop_fd = -1);

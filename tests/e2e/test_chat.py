@@ -185,9 +185,9 @@ class DataPathTest(SessionTestCase):
         self.assertIsNone(client.returncode, "the connect did not hang: " + client.describe())
         start = time.monotonic()
         client.signal(signal.SIGINT)
-        client.finish(1, timeout=5)
+        client.finish(130, timeout=5)  # 128 + SIGINT, as for any interrupted work
         self.assertLess(time.monotonic() - start, 2.0, client.describe())
-        self.assert_one_error_line(client, "interrupted while connecting")
+        self.assert_one_error_line(client, "interrupted by SIGINT while connecting")
 
     def test_server_without_once_serves_clients_one_after_the_other(self):
         first = self.random_file("first.bin", 700 * 1024)
@@ -246,10 +246,13 @@ class DataPathTest(SessionTestCase):
         self.wait_file(c_out, lambda d: d == b"from the server\n", what="the server's line")
         start = time.monotonic()
         server.signal(signal.SIGTERM)
-        # Both end in order while their standard inputs are still open.
-        server.finish(0, timeout=10)
-        client.finish(0, timeout=10)
+        # Piped input still open: an interrupted transfer, never an orderly end (ABORT).
+        server.finish(143, timeout=10)
+        client.finish(1, timeout=10)
         self.assertLess(time.monotonic() - start, 4.0, "the session waited for a timeout")
+        self.assertIn(b"cryptochat: error: interrupted by SIGTERM\n", server.stderr)
+        self.assertTrue(client.stderr.endswith(
+            b"cryptochat: error: the peer aborted the session: interrupted\n"), client.describe())
         self.assertEqual(read_bytes(s_out), b"before the signal\n")
         self.assertEqual(read_bytes(c_out), b"from the server\n")
 

@@ -2,8 +2,10 @@
 twice for a new key, never echoed, and a mismatch writes nothing."""
 import os
 import select
+import signal
 import subprocess
 import sys
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -13,10 +15,14 @@ from harness import BINARY, CryptochatTestCase, main  # noqa: E402
 class Terminal:
     """A process whose stdin and stderr are a pseudo-terminal; stdout is a pipe."""
 
-    def __init__(self, test, args, env):
+    def __init__(self, test, args, env, job_control=False):
+        """job_control: the process gets a process group of its own in this session (not a
+        session of its own), so SIGTSTP can stop it: the kernel ignores SIGTSTP's default action
+        in an orphaned process group."""
         self.master, slave = os.openpty()
         self.proc = subprocess.Popen([BINARY, *args], stdin=slave, stdout=subprocess.PIPE,
-                                     stderr=slave, env=env, start_new_session=True)
+                                     stderr=slave, env=env, start_new_session=not job_control,
+                                     process_group=0 if job_control else None)
         os.close(slave)
         test.addCleanup(self.close)
         self.screen = b""
@@ -39,6 +45,26 @@ class Terminal:
 
     def type(self, text):
         os.write(self.master, text.encode())
+
+    def echo(self):
+        """Whether the terminal echoes (the master side shows the slave's settings)."""
+        return termios.tcgetattr(self.master)[3] & termios.ECHO != 0
+
+    def wait_until(self, predicate, what, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never {what}; screen: {self.screen!r}")
+            ready, _, _ = select.select([self.master], [], [], 0.02)
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 4096)
+                except OSError:
+                    pass
+
+    def state(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
 
     def finish(self, timeout=60):
         out, _ = self.proc.communicate(timeout=timeout)
@@ -122,6 +148,77 @@ class PassphrasePromptTest(CryptochatTestCase):
             self.assertNotIn(answer.encode(), term.screen)
             if expected == 0:
                 self.assertIn(b"SHA256:", out)
+
+
+class PromptSignalTest(CryptochatTestCase):
+    """Signals at the passphrase prompt, sent by PID (readpassphrase(3)'s behaviour)."""
+
+    def test_ctrl_z_restores_echo_and_fg_asks_again_without_echo(self):
+        key = self.path("k")
+        term = Terminal(self, ["keygen", "--bits", "2048", "--out", key], self.env,
+                        job_control=True)
+        term.expect("Passphrase for the new key")
+        term.wait_until(lambda: not term.echo(), "echo off")
+        term.type("half")
+        time.sleep(0.2)
+        term.proc.send_signal(signal.SIGTSTP)
+        term.wait_until(lambda: term.state() == "T", "stopped")
+        self.assertTrue(term.echo(), "echo stayed off while suspended")
+        term.proc.send_signal(signal.SIGCONT)
+        term.wait_until(lambda: term.screen.count(b"Passphrase for the new key") == 2,
+                        "asked again")
+        term.wait_until(lambda: not term.echo(), "echo off again")
+        term.type("after-fg-7\n")  # what was typed before Ctrl-Z is dropped
+        term.expect("Same passphrase again")
+        term.type("after-fg-7\n")
+        code, _ = term.finish()
+        self.assertEqual(code, 0, term.screen)
+        self.assertNotIn(b"after-fg-7", term.screen)
+        self.openssl("pkey", "-in", key, "-noout", "-passin", "pass:after-fg-7")
+
+    def test_stop_signals_restore_the_terminal_and_exit_128_plus_n(self):
+        for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)):
+            with self.subTest(signal=sig.name):
+                key = self.path(f"k-{sig.name}")
+                term = Terminal(self, ["keygen", "--bits", "2048", "--out", key], self.env)
+                term.expect("Passphrase for the new key")
+                term.wait_until(lambda: not term.echo(), "echo off")
+                term.type("typed")
+                time.sleep(0.2)
+                term.proc.send_signal(sig)
+                rc, _ = term.finish()
+                self.assertEqual(rc, code, term.screen)
+                self.assertTrue(term.echo(), "the terminal was left without echo")
+                self.assertIn(f"cryptochat: error: interrupted by {sig.name}".encode(),
+                              term.screen)
+                self.assertEqual(term.screen.count(b"cryptochat: error:"), 1, term.screen)
+                self.assertFalse(os.path.exists(key))
+
+    def test_sigint_after_the_passphrase_still_ends_the_chat_in_order(self):
+        # The prompt puts the stop handlers back: SIGINT then ends the chat (QUIT), it does not
+        # kill the process.
+        with open(self.path("pass"), "w") as f:
+            f.write("conn-pass\n")
+        key, server_key = self.path("k"), self.path("server")
+        self.run_cc("keygen", "--bits", "2048", "--out", key, "--passphrase-file",
+                    self.path("pass"), check=0)
+        self.run_cc("keygen", "--bits", "2048", "--out", server_key, check=0)
+        server = subprocess.Popen([BINARY, "serve", "--once", "--port", "0", "--key", server_key],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, env=self.env)
+        self.addCleanup(server.stderr.close)
+        self.addCleanup(server.wait, 10)
+        self.addCleanup(server.kill)
+        line = server.stderr.readline().decode()
+        port = line.split(" as ")[0].rsplit(":", 1)[1]
+        term = Terminal(self, ["connect", f"127.0.0.1:{port}", "--key", key], self.env)
+        term.expect("Passphrase for")
+        term.type("conn-pass\n")
+        term.expect("connected to")
+        term.proc.send_signal(signal.SIGINT)
+        rc, _ = term.finish(timeout=15)
+        self.assertEqual(rc, 0, term.screen)  # a typed chat ends politely
+        self.assertEqual(server.wait(15), 0)
 
 
 if __name__ == "__main__":

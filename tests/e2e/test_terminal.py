@@ -294,13 +294,14 @@ class TerminalChatTest(SessionTestCase):
         self.assertEqual(pane.exit_status(), 0, pane.screen())
         server.finish(0)
 
-    def test_the_peer_quitting_ends_the_chat_at_the_terminal(self):
+    def test_the_peer_interrupted_ends_the_chat_at_the_terminal_in_error(self):
         server, pane = self.start_pair()
         pane.type("never sent")
-        server.signal(signal.SIGTERM)  # the server's user stops: QUIT
-        server.finish(0)
-        self.assertEqual(pane.exit_status(), 0, pane.screen())
-        pane.wait_for(r"^cryptochat: srv ended the chat$")
+        # The server's input is a pipe still open: interrupted, it aborts (never a QUIT).
+        server.signal(signal.SIGTERM)
+        server.finish(143)
+        self.assertEqual(pane.exit_status(), 1, pane.screen())  # and the modes are back
+        pane.wait_for(r"^cryptochat: error: the peer aborted the session: interrupted$")
         self.assertEqual(read_bytes(self.s_out), b"")
 
 

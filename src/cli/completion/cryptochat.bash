@@ -97,11 +97,11 @@ _cryptochat()
             ;;
         serve)
             opts="--port -p --bind --once --authorized-keys --handshake-timeout
-                  --hello-timeout --max-handshakes --max-handshakes-per-source --max-clients --idle-timeout --progress --no-color
+                  --hello-timeout --max-handshakes --max-handshakes-per-source --max-clients --idle-timeout --end-timeout --progress --no-color
                   $identity_opts"
             ;;
         connect)
-            opts="--peer-fingerprint --connect-timeout --progress --no-color $identity_opts"
+            opts="--peer-fingerprint --connect-timeout --end-timeout --progress --no-color $identity_opts"
             ;;
         known-hosts)
             # known-hosts list|remove [HOST:PORT]

@@ -1058,3 +1058,32 @@ TEST_CASE("channel: a KEY_UPDATE that does not arrive, or arrives again, fails t
   }
   CHECK(p.client.events.log == std::vector<std::string>{"data one"});
 }
+
+TEST_CASE("channel: the peer's ABORT is a PeerAborted, which is not answered with another") {
+  Pair p;
+  p.server.channel.abort("interrupted", p.server.out);
+  try {
+    p.to_client();
+    FAIL("no error");
+  } catch (const chat::PeerAborted& e) {
+    CHECK(chat::abort_text(e).empty());
+  }
+}
+
+TEST_CASE(
+    "abort_text: a short generic reason for errors after the handshake, none when the "
+    "connection is gone") {
+  using crypto::IntegrityError;
+  CHECK(chat::abort_text(Interrupted(15, "interrupted by SIGTERM")) == "interrupted");
+  CHECK(chat::abort_text(IntegrityError(IntegrityError::Kind::tampered, "tampering detected")) ==
+        "a record failed authentication (tampering, replay or loss)");
+  CHECK(chat::abort_text(IntegrityError(IntegrityError::Kind::replayed, "replay")) ==
+        "a record failed authentication (tampering, replay or loss)");
+  CHECK(chat::abort_text(IntegrityError(IntegrityError::Kind::truncated, "truncated")).empty());
+  // The peer learns that it broke the protocol, not the details or anything local.
+  CHECK(chat::abort_text(wire::ProtocolError("protocol error: a second END")) == "protocol error");
+  CHECK(chat::abort_text(IoError("cannot read '/home/me/secret.txt': gone")) ==
+        "a local input or output failed");
+  CHECK(chat::abort_text(KeyError("/home/me/key: wrong passphrase")) == "internal error");
+  CHECK(chat::abort_text(std::runtime_error("library detail")) == "internal error");
+}
