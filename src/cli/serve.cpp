@@ -83,10 +83,10 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
   chat::LocalEnd local(settings);
-  const auto result = chat::StreamSession(loop, conn, std::move(joined->established),
-                                          chat::Channel::Role::server, local, console, stop_fd,
-                                          end_timeout)
-                          .run();
+  const auto result =
+      chat::StreamSession(loop, conn, std::move(joined->established), chat::Channel::Role::server,
+                          local, console, stop_fd, end_timeout)
+          .run();
   acceptor.stop();
   console.info("{} ({}) left", peer_name, peer_fp);
   console.debug("{} left because {}", peer_name, chat::describe(result.end));
