@@ -11,6 +11,7 @@
 #include "net/net_error.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
+#include "wire/handshake_messages.hpp"
 #include "wire/protocol_error.hpp"
 
 namespace cryptochat::chat {
@@ -74,7 +75,11 @@ bool Channel::receive_one(wire::FrameDecoder& in, wire::Bytes& out, ChannelEvent
     return false;
   }
   if (frame->type == wire::FrameType::alert) {
-    throw wire::ProtocolError("the peer sent an alert after the handshake");
+    // A server whose handshake timeout passed before our FINISHED came says so this way
+    // (PROTOCOL.md section 3): its text tells the user why.
+    const wire::Alert alert = wire::parse_alert(frame->body);
+    throw wire::ProtocolError(
+        fmt::format("the peer sent an alert after the handshake: {}", printable(alert.text)));
   }
   if (frame->type != wire::FrameType::record) {
     throw wire::ProtocolError("protocol error: a handshake frame after the handshake");

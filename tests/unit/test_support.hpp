@@ -8,7 +8,11 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include <doctest/doctest.h>
+
+#include "wire/frame.hpp"
 #include "wire/room_messages.hpp"
 
 namespace cryptochat::test {
@@ -46,6 +50,19 @@ inline wire::Participant participant(std::string name, std::uint8_t fill) {
   p.key_hash.fill(fill);
   p.name = std::move(name);
   return p;
+}
+
+// The whole frames (header and body) in `bytes`, which must hold nothing else.
+inline std::vector<wire::Bytes> split_frames(const wire::Bytes& bytes) {
+  wire::FrameDecoder decoder;
+  decoder.feed(bytes);
+  std::vector<wire::Bytes> frames;
+  while (const auto f = decoder.next()) {
+    wire::Bytes& whole = frames.emplace_back(f->header.begin(), f->header.end());
+    whole.insert(whole.end(), f->body.begin(), f->body.end());
+  }
+  REQUIRE(decoder.buffered() == 0);
+  return frames;
 }
 
 }  // namespace cryptochat::test

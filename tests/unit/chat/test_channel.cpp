@@ -23,6 +23,7 @@ using namespace cryptochat;
 using chat::Channel;
 using crypto::ContentType;
 using test::participant;
+using test::split_frames;
 using Kind = crypto::IntegrityError::Kind;
 
 namespace {
@@ -118,18 +119,6 @@ struct Side {
   wire::FrameDecoder in;
   wire::Bytes out;  // what channel sealed and the peer has not been given yet
 };
-
-std::vector<wire::Bytes> split_frames(const wire::Bytes& bytes) {
-  wire::FrameDecoder decoder;
-  decoder.feed(bytes);
-  std::vector<wire::Bytes> frames;
-  while (const auto f = decoder.next()) {
-    wire::Bytes& whole = frames.emplace_back(f->header.begin(), f->header.end());
-    whole.insert(whole.end(), f->body.begin(), f->body.end());
-  }
-  REQUIRE(decoder.buffered() == 0);
-  return frames;
-}
 
 wire::Bytes join(const std::vector<wire::Bytes>& frames) {
   wire::Bytes out;
@@ -624,7 +613,7 @@ TEST_CASE("channel: ALERT and handshake frames after the handshake are protocol 
       const wire::Bytes body{0x01, 0x00, 0x02, 'n', 'o'};
       wire::append_frame(from.out, wire::FrameType::alert, body);
       CHECK(thrown([&] { p.deliver(from, to); }) ==
-            "ProtocolError: the peer sent an alert after the handshake");
+            "ProtocolError: the peer sent an alert after the handshake: no");
       CHECK(to.events.log.empty());
     }
     for (const auto type : {wire::FrameType::server_hello, wire::FrameType::client_hello,

@@ -11,6 +11,7 @@
 #include "crypto/handshake_error.hpp"
 #include "crypto/key_schedule.hpp"
 #include "crypto/record.hpp"
+#include "test_support.hpp"
 #include "wire/protocol_error.hpp"
 
 using namespace cryptochat;
@@ -24,18 +25,6 @@ crypto::DirectionKeys keys() {
   k.iv.fill(0x24);
   k.next_secret.assign(32, 0x17);
   return k;
-}
-
-std::vector<wire::Bytes> frames_of(const wire::Bytes& bytes) {
-  wire::FrameDecoder decoder;
-  decoder.feed(bytes);
-  std::vector<wire::Bytes> frames;
-  while (const auto f = decoder.next()) {
-    wire::Bytes& whole = frames.emplace_back(f->header.begin(), f->header.end());
-    whole.insert(whole.end(), f->body.begin(), f->body.end());
-  }
-  REQUIRE(decoder.buffered() == 0);
-  return frames;
 }
 
 // Opens one whole frame; the record's view stays valid until the opener's next open().
@@ -58,7 +47,7 @@ void seal_next(crypto::RecordSealer& s, const std::string& text, wire::Bytes& ou
 // Opens every frame as chat::Channel does (KEY_UPDATE moves the opener on); returns the DATA.
 std::vector<std::string> open_all(crypto::RecordOpener& o, const wire::Bytes& bytes) {
   std::vector<std::string> texts;
-  for (const auto& f : frames_of(bytes)) {
+  for (const auto& f : test::split_frames(bytes)) {
     const auto record = open(o, f);
     if (record.type == ContentType::key_update) {
       CHECK(record.data.empty());
@@ -159,7 +148,7 @@ TEST_CASE("key update: records of the new key are only readable after the update
   s.seal(ContentType::data, wire::bytes_of("before"), out);
   s.seal_key_update(out);
   s.seal(ContentType::data, wire::bytes_of("after"), out);
-  const auto frames = frames_of(out);
+  const auto frames = test::split_frames(out);
   REQUIRE(frames.size() == 3);
 
   SUBCASE("an opener that ignores the KEY_UPDATE sees tampering") {
@@ -200,7 +189,7 @@ TEST_CASE("key update: a receiver refuses more records under one key than its li
   for (int i = 0; i < 6; ++i) {
     never_updates.seal(ContentType::data, wire::bytes_of("x"), out);
   }
-  const auto frames = frames_of(out);
+  const auto frames = test::split_frames(out);
   for (int i = 0; i < 5; ++i) {
     open(o, frames.at(i));
   }
