@@ -259,8 +259,12 @@ void HandshakeStage::finish(std::uint64_t id) {
       return;
     }
     JoinedPeer joined{std::move(p->conn), p->handshake->take_established()};
-    erase(it);
+    // The slot is handed on only after the owner took the peer: a one-to-one server refuses
+    // the queue then (refuse_all) instead of starting a handshake it will not serve.
+    decrement(pending_per_source_, p->source);
+    pending_.erase(it);
     on_joined_(std::move(joined));
+    pump();
     return;
   }
   watch(*p);

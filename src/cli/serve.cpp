@@ -49,6 +49,9 @@ struct ServeOptions {
 // Descriptors besides the clients' and handshakes': standard streams, listener, epoll, ...
 constexpr std::size_t kSpareDescriptors = 32;
 
+constexpr const char* kBusyWithAnotherSession =
+    "the server is busy with another session; try again later";
+
 // One peer, one session: the original two-person chat. The first handshake that completes
 // wins; the stage and the acceptor stay for the session, so that every other connection (those
 // in the handshake then, and those arriving later) is told promptly that the server is busy.
@@ -60,10 +63,14 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
   std::optional<chat::JoinedPeer> joined;
   chat::StageLimits one_worker = limits;
   one_worker.worker_threads = 1;
+  // The stage calls this only once constructed, so it may refer to the stage itself.
   chat::HandshakeStage stage(identity, name, std::move(check), one_worker, console, loop,
-                             [&joined](chat::JoinedPeer peer) {
+                             [&joined, &stage](chat::JoinedPeer peer) {
                                if (!joined) {
                                  joined = std::move(peer);
+                                 // Handshakes still under way, queued connections and those
+                                 // from now on are told the server is taken.
+                                 stage.refuse_all(kBusyWithAnotherSession);
                                }
                              });
   net::Acceptor acceptor(
@@ -76,8 +83,6 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
   if (!joined) {
     return;
   }
-  // Handshakes still under way, and connections from now on, are told the server is taken.
-  stage.refuse_all("the server is busy with another session; try again later");
   chat::Connection& conn = *joined->conn;
   const std::string peer_name = printable(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();

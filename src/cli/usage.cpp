@@ -17,7 +17,7 @@ constexpr std::string_view kFooter =
     "Run 'cryptochat help SUBCOMMAND' for a subcommand's options; the manual is 'man "
     "cryptochat'.\n"
     "Exit status: 0 ok (in a session: every byte delivered and confirmed), 1 failure,\n"
-    "2 usage error, 3 authentication failed.\n";
+    "2 usage error, 3 peer key refused or changed, 128+N interrupted by signal N.\n";
 
 bool is_option_word(std::string_view word) {
   return word.size() >= 2 && word.front() == '-';

@@ -13,6 +13,7 @@
 #include "util/error.hpp"
 #include "util/text.hpp"
 #include "wire/handshake_messages.hpp"
+#include "wire/protocol_error.hpp"
 
 namespace cryptochat::crypto {
 
@@ -88,8 +89,13 @@ void HandshakeBase::send(wire::Bytes& out, wire::Bytes frame) {
   out.insert(out.end(), frame.begin(), frame.end());
 }
 
+void HandshakeBase::agree(const wire::Ephemeral& peer_ephemeral) {
+  shared_ = ephemeral_.agree(peer_ephemeral, rng_);
+}
+
 void HandshakeBase::derive_keys(bool is_client) {
-  const auto shared = ephemeral_.agree(peer_ephemeral_, rng_);
+  const auto shared = std::move(shared_);
+  shared_.clear();
   const auto& client_secret = is_client ? own_secret_ : peer_secret_;
   const auto& server_secret = is_client ? peer_secret_ : own_secret_;
   const SessionKeys keys = derive_session_keys(shared, client_secret, server_secret, th_);
@@ -144,9 +150,9 @@ void HandshakeBase::throw_if_alert(const wire::FrameView& frame) {
 void HandshakeBase::expect(const wire::FrameView& frame, wire::FrameType type) {
   throw_if_alert(frame);
   if (frame.type != type) {
-    throw HandshakeError(fmt::format("protocol error: expected a {} frame, got a {} frame",
-                                     wire::frame_type_name(type),
-                                     wire::frame_type_name(frame.type)));
+    throw wire::ProtocolError(fmt::format("protocol error: expected a {} frame, got a {} frame",
+                                          wire::frame_type_name(type),
+                                          wire::frame_type_name(frame.type)));
   }
 }
 
@@ -178,8 +184,8 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
             joined(offer.suites)));
       }
       const auto hello = wire::parse_server_hello(frame.body);
-      peer_ephemeral_ = hello.ephemeral;
       peer_key_ = peer_public_key(hello.spki, "server");
+      agree(hello.ephemeral);
       add_to_transcript(frame.header, frame.body);
       state_ = State::trust;
       return HandshakeEvent::peer_identity;
@@ -208,8 +214,8 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       break;
   }
   throw_if_alert(frame);
-  throw HandshakeError(fmt::format("protocol error: unexpected {} frame during the handshake",
-                                   wire::frame_type_name(frame.type)));
+  throw wire::ProtocolError(fmt::format("protocol error: unexpected {} frame during the handshake",
+                                        wire::frame_type_name(frame.type)));
 }
 
 void ClientHandshake::accept(wire::Bytes& out) {
@@ -261,9 +267,9 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
                         choice.suite));
       }
       auto hello = wire::parse_client_hello(frame.body);
-      peer_ephemeral_ = hello.ephemeral;
       // Checked (exponent, size, Botan's checks) before anything is computed with it.
       peer_key_ = peer_public_key(hello.spki, "client");
+      agree(hello.ephemeral);
       // Decrypted only in accept(), once the key is admitted: a refused client costs no
       // private-key operation.
       peer_transport_ = std::move(hello.oaep_ciphertext);
@@ -285,8 +291,8 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       break;
   }
   throw_if_alert(frame);
-  throw HandshakeError(fmt::format("protocol error: unexpected {} frame during the handshake",
-                                   wire::frame_type_name(frame.type)));
+  throw wire::ProtocolError(fmt::format("protocol error: unexpected {} frame during the handshake",
+                                        wire::frame_type_name(frame.type)));
 }
 
 void ServerHandshake::accept(wire::Bytes& out) {

@@ -67,6 +67,9 @@ class HandshakeBase {
     transcript_.insert(transcript_.end(), frame.begin(), frame.end());
   }
   [[nodiscard]] wire::Bytes transcript_hash() const;
+  // X25519 with the peer's value, as soon as its hello came: a low-order value fails the
+  // handshake there, before any RSA operation or reply.
+  void agree(const wire::Ephemeral& peer_ephemeral);
   void derive_keys(bool is_client);
   void send_finished(wire::Bytes& out);
   void check_finished(const wire::FrameView& frame, const char* peer);
@@ -80,7 +83,7 @@ class HandshakeBase {
   EphemeralKey ephemeral_;
   Botan::secure_vector<std::uint8_t> own_secret_;   // sent under OAEP to the peer
   Botan::secure_vector<std::uint8_t> peer_secret_;  // received from the peer
-  wire::Ephemeral peer_ephemeral_{};
+  Botan::secure_vector<std::uint8_t> shared_;       // the X25519 result, agree() to derive_keys()
   std::optional<PublicKey> peer_key_;
   wire::Bytes transcript_;
   wire::Bytes th_;  // transcript hash over the three handshake frames

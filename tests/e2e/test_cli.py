@@ -249,7 +249,8 @@ class ClearUsageErrorTest(CliTestCase):
                 self.assertIn("man cryptochat", lines[-3])
                 self.assertEqual(lines[-2], "Exit status: 0 ok (in a session: every byte "
                                  "delivered and confirmed), 1 failure,")
-                self.assertEqual(lines[-1], "2 usage error, 3 authentication failed.")
+                self.assertEqual(lines[-1], "2 usage error, 3 peer key refused or changed, "
+                                 "128+N interrupted by signal N.")
         serve = self.run_cc("serve", "--help", check=0).stdout.decode()
         self.assertIn("TIME is seconds (1.5) or a number with a unit (90s, 5m, 2h, 1d)", serve)
         self.assertIn("[default: 5000]", serve)

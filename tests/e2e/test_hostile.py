@@ -222,8 +222,8 @@ class ServerUnderAttackTest(HostileTestCase):
                 sock.sendall(data)
                 frames, _ = parse_frames(self.assert_dropped_quickly(sock, what))
                 kinds = [kind for kind, _ in frames]
-                self.assertEqual(kinds[:1], [SERVER_HELLO], what)
-                self.assertEqual(kinds[-1:], [ALERT], f"{what}: no alert at the end ({kinds})")
+                # Refused at the CLIENT_HELLO, before any RSA work: no SERVER_KEY.
+                self.assertEqual(kinds, [SERVER_HELLO, ALERT], what)
                 server.wait_for(address.encode(), timeout=10)
         self.assert_survived(server, attackers)
 
