@@ -269,7 +269,7 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       auto hello = wire::parse_client_hello(frame.body);
       // Checked (exponent, size, Botan's checks) before anything is computed with it.
       peer_key_ = peer_public_key(hello.spki, "client");
-      agree(hello.ephemeral);
+      peer_ephemeral_ = hello.ephemeral;
       // Decrypted only in accept(), once the key is admitted: a refused client costs no
       // private-key operation.
       peer_transport_ = std::move(hello.oaep_ciphertext);
@@ -299,6 +299,8 @@ void ServerHandshake::accept(wire::Bytes& out) {
   if (state_ != State::authorize) {
     throw std::logic_error("ServerHandshake::accept out of order");
   }
+  // A refused client cost nothing of this; a low-order value is refused before the RSA work.
+  agree(peer_ephemeral_);
   peer_secret_ = oaep_decrypt_or_random(identity_, peer_transport_, kSecretSize, rng_);
   peer_transport_.clear();
   send(out, wire::frame_of(wire::FrameType::server_key,

@@ -67,8 +67,8 @@ class HandshakeBase {
     transcript_.insert(transcript_.end(), frame.begin(), frame.end());
   }
   [[nodiscard]] wire::Bytes transcript_hash() const;
-  // X25519 with the peer's value, as soon as its hello came: a low-order value fails the
-  // handshake there, before any RSA operation or reply.
+  // X25519 with the peer's value, before any RSA operation: a low-order value fails the
+  // handshake there (the client at the SERVER_HELLO, the server once the key is admitted).
   void agree(const wire::Ephemeral& peer_ephemeral);
   void derive_keys(bool is_client);
   void send_finished(wire::Bytes& out);
@@ -83,6 +83,7 @@ class HandshakeBase {
   EphemeralKey ephemeral_;
   Botan::secure_vector<std::uint8_t> own_secret_;   // sent under OAEP to the peer
   Botan::secure_vector<std::uint8_t> peer_secret_;  // received from the peer
+  wire::Ephemeral peer_ephemeral_{};                // the client's, kept for accept()
   Botan::secure_vector<std::uint8_t> shared_;       // the X25519 result, agree() to derive_keys()
   std::optional<PublicKey> peer_key_;
   wire::Bytes transcript_;
