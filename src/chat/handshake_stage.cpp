@@ -81,9 +81,13 @@ HandshakeStage::HandshakeStage(const crypto::PrivateKey& identity, std::string n
 
 HandshakeStage::~HandshakeStage() = default;
 
-void HandshakeStage::erase(std::map<std::uint64_t, std::shared_ptr<Pending>>::iterator it) {
+void HandshakeStage::release(std::map<std::uint64_t, std::shared_ptr<Pending>>::iterator it) {
   decrement(pending_per_source_, it->second->source);
   pending_.erase(it);
+}
+
+void HandshakeStage::erase(std::map<std::uint64_t, std::shared_ptr<Pending>>::iterator it) {
+  release(it);
   pump();
 }
 
@@ -261,8 +265,7 @@ void HandshakeStage::finish(std::uint64_t id) {
     JoinedPeer joined{std::move(p->conn), p->handshake->take_established()};
     // The slot is handed on only after the owner took the peer: a one-to-one server refuses
     // the queue then (refuse_all) instead of starting a handshake it will not serve.
-    decrement(pending_per_source_, p->source);
-    pending_.erase(it);
+    release(it);
     on_joined_(std::move(joined));
     pump();
     return;

@@ -100,6 +100,9 @@ class HandshakeStage {
   void submit(const std::shared_ptr<Pending>& p);
   void finish(std::uint64_t id);
   void drop(std::uint64_t id, const Error& error);
+  // Frees the entry's slot; erase() then hands the slot on (pump), release() leaves that to
+  // the caller.
+  void release(std::map<std::uint64_t, std::shared_ptr<Pending>>::iterator it);
   void erase(std::map<std::uint64_t, std::shared_ptr<Pending>>::iterator it);
   void turn_away(Pending& p);
   // Registers p's connection on the loop: when it arrives, and again after a worker had it.

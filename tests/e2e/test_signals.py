@@ -134,16 +134,16 @@ class FlipProxy(Proxy):
 
 class InterruptedPipeTest(SessionTestCase):
 
-    def pipe_session(self, server_in=None):
-        """serve --once > server.out and connect from a pipe the test feeds; returns (server,
-        client, feeder)."""
+    def pipe_session(self, server_in=None, once=True, min_bytes=64 * 1024):
+        """serve (--once by default) > server.out and connect from a pipe the test feeds, until
+        the server wrote more than min_bytes; returns (server, client, feeder)."""
         c_in_r, c_in_w = self.pipe()
-        server = self.start_server(stdin=server_in, stdout=self.path("server.out"))
+        server = self.start_server(once=once, stdin=server_in, stdout=self.path("server.out"))
         client = self.start_client(f"127.0.0.1:{server.port}", stdin=c_in_r)
         os.close(c_in_r)
         feeder = Feeder(self, c_in_w)
         server.wait_for(JOINED_RE)
-        self.wait_file(self.path("server.out"), lambda d: len(d) > 64 * 1024,
+        self.wait_file(self.path("server.out"), lambda d: len(d) > min_bytes,
                        what="some of the data")
         return server, client, feeder
 
@@ -196,14 +196,7 @@ class InterruptedPipeTest(SessionTestCase):
         self.assertTrue(server.stderr.endswith(ABORTED), server.describe())
 
     def test_a_room_member_stopped_by_sighup_aborts_and_the_room_goes_on(self):
-        r, w = self.pipe()
-        server = self.start_server(once=False, stdout=self.path("server.out"))
-        member = self.start_client(f"127.0.0.1:{server.port}", stdin=r)
-        os.close(r)
-        feeder = Feeder(self, w)
-        server.wait_for(JOINED_RE)
-        self.wait_file(self.path("server.out"), lambda d: len(d) > 16 * 1024,
-                       what="some of the data")
+        server, member, feeder = self.pipe_session(once=False, min_bytes=16 * 1024)
         member.signal(signal.SIGHUP)
         member.finish(129, timeout=10)
         feeder.join()
