@@ -81,19 +81,31 @@ void connect(const ConnectOptions& opts, const Console& console) {
   chat::Connection conn(net::connect_tcp(loop, target, timeout, console, stop.fd()));
   console.debug("handshake: hello sent at {:.1f} ms", ms_since_start());
   crypto::ClientHandshake handshake(identity, display_name(opts.identity), crypto::system_rng());
+  // The address actually connected to is checked too (ssh's CheckHostIP).
+  const std::string connected_to = conn.peer();
+  std::optional<trust::HostVerdict> verdict;
   auto established = chat::run_client_handshake(
       loop, conn, handshake,
       [&](const crypto::PublicKey& key) {
         const std::string fp = key.fingerprint();
         console.debug("handshake: server key {} ({} bits) received at {:.1f} ms", fp, key.bits(),
                       ms_since_start());
-        if (trust::verify_server(known_hosts, address, fp, pin) ==
-            trust::HostVerdict::first_contact) {
-          console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
-                       known_hosts.path());
-        }
+        verdict = trust::verify_server(known_hosts, address, fp, pin, connected_to);
       },
       deadline, stop.fd());
+  // Only now has the server proved it holds the key (key confirmation): a hello with a key
+  // nobody holds leaves known_hosts as it was.
+  if (!pin && trust::needs_recording(known_hosts, address, connected_to)) {
+    const std::string fp = established.peer_key.fingerprint();
+    const auto added = trust::record_server(known_hosts.path(), address, fp, connected_to);
+    if (verdict == trust::HostVerdict::first_contact) {
+      console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
+                   known_hosts.path());
+    } else if (!added.empty()) {
+      console.warn("the key {} of {} is now also recorded for {} in {}", fp, address, added.back(),
+                   known_hosts.path());
+    }
+  }
   console.debug(
       "handshake: done at {:.1f} ms; protocol version {}, cipher suite {} (X25519, "
       "RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)",

@@ -40,7 +40,8 @@ void list(const KnownHostsOptions& opts, const Console& console) {
   const auto hosts = trust::KnownHosts::load(path);
   std::size_t shown = 0;
   for (const auto& entry : hosts.entries()) {
-    if (opts.address.empty() || entry.address == opts.address) {
+    if (opts.address.empty() ||
+        trust::canonical_address(entry.address) == trust::canonical_address(opts.address)) {
       fmt::print("{} {}\n", printable(entry.address), entry.fingerprint);
       ++shown;
     }

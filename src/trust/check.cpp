@@ -27,11 +27,39 @@ std::string shell_word(std::string_view address) {
   return quoted + "'";
 }
 
+[[noreturn]] void changed(const KnownHosts& hosts, const std::string& address,
+                          const std::string& recorded_as, const std::string& known,
+                          const std::string& presented_fp) {
+  // ssh's wording, on one line because the program prints every error as one line.
+  const bool same = recorded_as == canonical_address(address);
+  const std::string where = same ? address : fmt::format("{} (at {})", address, recorded_as);
+  throw AuthError(fmt::format(
+      "REMOTE HOST IDENTIFICATION HAS CHANGED for {}: expected {}, got {}; someone may be "
+      "intercepting the connection, or the server's key was replaced. If you trust the new "
+      "key, remove the old one from {} with: cryptochat known-hosts remove {} (or connect "
+      "with --peer-fingerprint {})",
+      where, known, presented_fp, hosts.path(), shell_word(same ? address : recorded_as),
+      presented_fp));
+}
+
+void check_known(const KnownHosts& hosts, const std::string& address,
+                 const std::string& presented_fp, const std::string& connected_to) {
+  if (const auto known = hosts.lookup(address); known && *known != presented_fp) {
+    changed(hosts, address, canonical_address(address), *known, presented_fp);
+  }
+  if (!connected_to.empty()) {
+    if (const auto known = hosts.lookup(connected_to); known && *known != presented_fp) {
+      changed(hosts, address, canonical_address(connected_to), *known, presented_fp);
+    }
+  }
+}
+
 }  // namespace
 
-HostVerdict verify_server(KnownHosts& hosts, const std::string& address,
+HostVerdict verify_server(const KnownHosts& hosts, const std::string& address,
                           const std::string& presented_fp,
-                          const std::optional<std::string>& pinned_fp) {
+                          const std::optional<std::string>& pinned_fp,
+                          const std::string& connected_to) {
   if (pinned_fp) {
     if (presented_fp == *pinned_fp) {
       return HostVerdict::pinned_match;
@@ -40,21 +68,32 @@ HostVerdict verify_server(KnownHosts& hosts, const std::string& address,
         fmt::format("the server at {} presented key {}, not the pinned {} (--peer-fingerprint)",
                     address, presented_fp, *pinned_fp));
   }
-  if (const auto known = hosts.lookup(address)) {
-    if (presented_fp == *known) {
-      return HostVerdict::known_match;
+  check_known(hosts, address, presented_fp, connected_to);
+  return hosts.lookup(address) ? HostVerdict::known_match : HostVerdict::first_contact;
+}
+
+bool needs_recording(const KnownHosts& hosts, const std::string& address,
+                     const std::string& connected_to) {
+  return !hosts.lookup(address) || (!connected_to.empty() && !hosts.lookup(connected_to));
+}
+
+std::vector<std::string> record_server(const std::string& path, const std::string& address,
+                                       const std::string& presented_fp,
+                                       const std::string& connected_to) {
+  const KnownHostsLock lock(path);
+  KnownHosts hosts = KnownHosts::load(path);
+  check_known(hosts, address, presented_fp, connected_to);
+  std::vector<std::string> added;
+  for (const std::string* one : {&address, &connected_to}) {
+    if (!one->empty() && !hosts.lookup(*one)) {
+      hosts.set(*one, presented_fp);
+      added.push_back(canonical_address(*one));
     }
-    // ssh's wording, on one line because the program prints every error as one line.
-    throw AuthError(fmt::format(
-        "REMOTE HOST IDENTIFICATION HAS CHANGED for {}: expected {}, got {}; someone may be "
-        "intercepting the connection, or the server's key was replaced. If you trust the new "
-        "key, remove the old one from {} with: cryptochat known-hosts remove {} (or connect "
-        "with --peer-fingerprint {})",
-        address, *known, presented_fp, hosts.path(), shell_word(address), presented_fp));
   }
-  hosts.set(address, presented_fp);
-  hosts.save();
-  return HostVerdict::first_contact;
+  if (!added.empty()) {
+    hosts.save();
+  }
+  return added;
 }
 
 }  // namespace cryptochat::trust

@@ -1,16 +1,24 @@
 #include "trust/known_hosts.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstring>
 #include <iterator>
 
 #include "crypto/fingerprint.hpp"
 #include "trust/lines.hpp"
 #include "trust/trust_error.hpp"
+#include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/paths.hpp"
 
@@ -22,10 +30,91 @@ namespace {
   throw TrustError(fmt::format("{}:{}: malformed known_hosts entry: {}", path, line, why));
 }
 
+[[noreturn]] void throw_io(std::string_view action, const std::string& path, int err) {
+  throw IoError(fmt::format("cannot {} '{}': {}", action, path, errno_text(err)));
+}
+
 }  // namespace
 
 std::string default_known_hosts_path() {
   return config_dir() + "/known_hosts";
+}
+
+std::string canonical_address(std::string_view address) {
+  const std::string unchanged(address);
+  if (address.size() > kMaxAddressBytes) {
+    return unchanged;
+  }
+  std::string_view host;
+  std::string_view port;
+  const bool bracketed = address.starts_with('[');
+  if (bracketed) {
+    const auto close = address.find(']');
+    if (close == std::string_view::npos || close + 1 >= address.size() ||
+        address[close + 1] != ':') {
+      return unchanged;
+    }
+    host = address.substr(1, close - 1);
+    port = address.substr(close + 2);
+  } else {
+    const auto colon = address.rfind(':');
+    if (colon == std::string_view::npos) {
+      return unchanged;
+    }
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return unchanged;
+    }
+  }
+  if (host.empty() || port.empty() ||
+      !std::ranges::all_of(port, [](char c) { return c >= '0' && c <= '9'; })) {
+    return unchanged;
+  }
+  while (port.size() > 1 && port.front() == '0') {
+    port.remove_prefix(1);
+  }
+  unsigned long number = 0;
+  for (const char c : port) {
+    number = number * 10 + static_cast<unsigned long>(c - '0');
+    if (number > 65535) {
+      return unchanged;
+    }
+  }
+  if (number == 0) {
+    return unchanged;
+  }
+  std::string name(host);
+  std::ranges::transform(name, name.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  if (name.size() > 1 && name.back() == '.') {
+    name.pop_back();
+  }
+  if (name.find('\0') != std::string::npos) {
+    return unchanged;
+  }
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (bracketed) {
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, name.c_str(), &v6) != 1) {
+      return unchanged;
+    }
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      in_addr v4{};
+      std::memcpy(&v4, &v6.s6_addr[12], sizeof v4);
+      ::inet_ntop(AF_INET, &v4, text.data(), text.size());
+      return fmt::format("{}:{}", text.data(), number);
+    }
+    ::inet_ntop(AF_INET6, &v6, text.data(), text.size());
+    return fmt::format("[{}]:{}", text.data(), number);
+  }
+  in_addr v4{};
+  if (::inet_aton(name.c_str(), &v4) != 0) {
+    ::inet_ntop(AF_INET, &v4, text.data(), text.size());
+    return fmt::format("{}:{}", text.data(), number);
+  }
+  return fmt::format("{}:{}", name, number);
 }
 
 bool is_storable_address(std::string_view address) {
@@ -52,7 +141,7 @@ KnownHosts parse_known_hosts(std::string_view text, const std::string& path) {
     }
     std::string_view rest = detail::trim(line->text);
     if (detail::is_ignorable(rest)) {
-      hosts.lines_.push_back({line->number, std::string(line->text), {}, {}});
+      hosts.lines_.push_back({line->number, std::string(line->text), {}, {}, {}});
       continue;
     }
     const std::string_view address = detail::take_field(rest);
@@ -69,8 +158,8 @@ KnownHosts parse_known_hosts(std::string_view text, const std::string& path) {
     if (!rest.empty()) {
       malformed(path, line->number, "unexpected text after the fingerprint");
     }
-    hosts.lines_.push_back(
-        {line->number, std::string(line->text), std::string(address), std::string(fingerprint)});
+    hosts.lines_.push_back({line->number, std::string(line->text), std::string(address),
+                            std::string(fingerprint), canonical_address(address)});
   }
   return hosts;
 }
@@ -112,9 +201,10 @@ std::vector<KnownHostEntry> remove_known_host(const std::string& path, std::stri
   const std::string_view text = file.bytes;
   // A malformed file throws here, before anything is changed.
   const KnownHosts hosts = parse_known_hosts(text, path);
+  const std::string key = canonical_address(address);
   std::vector<KnownHostEntry> removed;
   for (const KnownHostEntry& entry : hosts.entries()) {
-    if (entry.address == address) {
+    if (canonical_address(entry.address) == key) {
       removed.push_back(entry);
     }
   }
@@ -147,8 +237,9 @@ std::optional<std::string> KnownHosts::lookup(std::string_view address) const {
   if (address.empty()) {
     return std::nullopt;
   }
+  const std::string key = canonical_address(address);
   const auto found = std::find_if(lines_.rbegin(), lines_.rend(),
-                                  [&](const Line& line) { return line.address == address; });
+                                  [&](const Line& line) { return line.key == key; });
   if (found == lines_.rend()) {
     return std::nullopt;
   }
@@ -168,14 +259,15 @@ void KnownHosts::set(std::string address, std::string fingerprint) {
     throw TrustError(
         fmt::format("cannot remember the server in {}: not a SHA256: fingerprint", path_));
   }
-  Line entry{0, address + ' ' + fingerprint, std::move(address), std::move(fingerprint)};
-  const auto first = std::ranges::find(lines_, entry.address, &Line::address);
+  std::string key = canonical_address(address);
+  Line entry{0, key + ' ' + fingerprint, key, std::move(fingerprint), key};
+  const auto first = std::ranges::find(lines_, entry.key, &Line::key);
   if (first == lines_.end()) {
     lines_.push_back(std::move(entry));
     return;
   }
   const auto at = std::distance(lines_.begin(), first);
-  std::erase_if(lines_, [&](const Line& line) { return line.address == entry.address; });
+  std::erase_if(lines_, [&](const Line& line) { return line.key == entry.key; });
   lines_.insert(lines_.begin() + at, std::move(entry));
 }
 
@@ -187,6 +279,28 @@ void KnownHosts::save() const {
   }
   make_private_dirs(parent_dir(path_));
   write_file_atomic(path_, text, 0600, true);
+}
+
+KnownHostsLock::KnownHostsLock(const std::string& path) {
+  make_private_dirs(parent_dir(path));
+  const std::string lock_path = path + ".lock";
+  fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (fd_ < 0) {
+    throw_io("open", lock_path, errno);
+  }
+  int rc = 0;
+  do {
+    rc = ::flock(fd_, LOCK_EX);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    const int error = errno;
+    ::close(fd_);
+    throw_io("lock", lock_path, error);
+  }
+}
+
+KnownHostsLock::~KnownHostsLock() {
+  ::close(fd_);  // releases the lock
 }
 
 }  // namespace cryptochat::trust

@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import unittest
@@ -17,7 +19,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    CONNECTED_RE, JOINED_RE, SessionTestCase, main, mode_of, read_bytes, write_bytes)
+    CONNECTED_RE, JOINED_RE, MAGIC, PROTOCOL_VERSION, SERVER_HELLO, SERVER_KEY, HostileTestCase,
+    SessionTestCase, field16, frame, main, mode_of, read_bytes, write_bytes)
 
 SSH_KEYGEN = shutil.which("ssh-keygen")  # openssh-client (.ci/install-deps)
 FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
@@ -66,8 +69,9 @@ class KnownHostsTest(TrustTestCase):
         self.stop(server)
         self.assertEqual(read_bytes(s_out), read_bytes(first) + read_bytes(second))
 
-    def test_address_is_the_key_as_typed(self):
-        # "localhost:PORT" and "127.0.0.1:PORT" are separate entries, each a first contact.
+    def test_names_of_one_address_are_separate_entries_with_the_address_checked(self):
+        # "127.0.0.1:PORT" and "localhost:PORT" are separate names, each a first contact; the
+        # address connected to (127.0.0.1:PORT) is recorded once.
         server = self.start_server(once=False, stdout=self.path("server.out"))
         for address in (f"127.0.0.1:{server.port}", f"localhost:{server.port}"):
             with self.subTest(address):
@@ -76,7 +80,61 @@ class KnownHostsTest(TrustTestCase):
         lines = sorted(self.known_hosts_text().splitlines())
         self.assertEqual(lines, sorted([f"127.0.0.1:{server.port} {server.fingerprint}",
                                         f"localhost:{server.port} {server.fingerprint}"]))
+        self.assertFalse(os.path.exists(self.known_hosts + ".tmp"))
         self.stop(server)
+
+    def test_other_spellings_of_a_known_address_are_refused_as_a_changed_key(self):
+        server = self.start_server(once=False, stdout=self.path("old.out"))
+        port = server.port
+        self.start_client(f"127.0.0.1:{port}", stdin=self.client_data()).finish(0)
+        self.stop(server)
+        recorded = self.known_hosts_text()
+        self.assertEqual(recorded, f"127.0.0.1:{port} {server.fingerprint}\n")
+
+        impostor = self.start_server(key="other", once=False, port=port,
+                                     stdout=self.path("impostor.out"))
+        spellings = [f"localhost:{port}", f"LOCALHOST:{port}",
+                     f"127.0.0.1:0{port}", f"127.1:{port}", f"[::ffff:127.0.0.1]:{port}"]
+        for address in spellings:
+            with self.subTest(address):
+                client = self.start_client(address, "--connect-timeout", "5",
+                                           stdin=self.client_data(text=b"secret data\n"),
+                                           stdout=self.path("client.out"))
+                err = client.finish(3).decode()
+                self.assertIn("REMOTE HOST IDENTIFICATION HAS CHANGED", err)
+                self.assertIn(server.fingerprint, err)
+                self.assertIn(impostor.fingerprint, err)
+                self.assertEqual(len(err.splitlines()), 1, err)
+                self.assertEqual(read_bytes(self.path("client.out")), b"")
+        self.assertEqual(self.known_hosts_text(), recorded, "known_hosts was changed")
+        self.stop(impostor)
+        self.assertEqual(read_bytes(self.path("impostor.out")), b"", "data reached the impostor")
+
+    def test_old_entries_as_typed_still_match(self):
+        server = self.start_server(once=False, stdout=self.path("server.out"))
+        entry = f"LocalHost.:0{server.port} {server.fingerprint}\n"
+        os.makedirs(os.path.dirname(self.known_hosts), mode=0o700)
+        write_bytes(self.known_hosts, entry.encode())
+        os.chmod(self.known_hosts, 0o600)
+        err = self.start_client(f"localhost:{server.port}", stdin=self.client_data()).finish(0)
+        self.assertNotIn(b"first contact", err)
+        # The address connected to is added, in canonical form.
+        self.assertEqual(self.known_hosts_text(),
+                         entry + f"127.0.0.1:{server.port} {server.fingerprint}\n")
+        self.stop(server)
+
+    def test_concurrent_first_contacts_all_recorded(self):
+        n = 8
+        servers = [self.start_server(once=True, stdout=self.path(f"s{i}.out")) for i in range(n)]
+        clients = [self.start_client(f"127.0.0.1:{s.port}", stdin=self.client_data(f"c{i}"))
+                   for i, s in enumerate(servers)]
+        for client in clients:
+            self.assertIn(b"first contact", client.finish(0))
+        for server in servers:
+            server.finish(0, timeout=10)
+        lines = sorted(self.known_hosts_text().splitlines())
+        self.assertEqual(lines, sorted(f"127.0.0.1:{s.port} {s.fingerprint}" for s in servers))
+        self.assertEqual(mode_of(self.known_hosts), 0o600)
 
     def test_changed_server_key_is_refused(self):
         server = self.start_server(once=False, stdout=self.path("old.out"))
@@ -107,6 +165,56 @@ class KnownHostsTest(TrustTestCase):
         self.stop(impostor)
         self.assertEqual(read_bytes(s_out), b"", "data reached the server anyway")
         self.assertNotIn(b"joined", impostor.stderr)
+
+
+class PoisoningTest(HostileTestCase):
+    KEY_NAMES = ("server", "client", "other")
+
+    def test_a_key_nobody_proved_is_not_recorded(self):
+        # A fake server presents a valid public key it holds no private key for ("other"'s),
+        # and a SERVER_KEY it cannot have made: the client fails the handshake and records
+        # nothing, so the real server at that address is then a plain first contact.
+        listener = self.closer.sock(socket.create_server(("127.0.0.1", 0)))
+        port = listener.getsockname()[1]
+        hello = frame(SERVER_HELLO, MAGIC + bytes([1]) + struct.pack(">H", PROTOCOL_VERSION) +
+                      bytes([1]) + struct.pack(">H", 1) + os.urandom(32) +
+                      field16(self.spki_der("other")))
+        answer = frame(SERVER_KEY, field16(os.urandom(256)))
+
+        def serve_once():
+            listener.settimeout(20)
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            self.closer.sock(conn)
+            try:
+                conn.sendall(hello + answer)
+                conn.settimeout(10)
+                while conn.recv(65536):
+                    pass
+            except OSError:
+                pass
+
+        thread = self.closer.thread(serve_once)
+        client = self.start_client(f"127.0.0.1:{port}", "--connect-timeout", "5",
+                                   stdin=write_bytes(self.path("in"), b"secret\n"),
+                                   stdout=self.path("client.out"))
+        err = client.finish(1, timeout=15)
+        self.assertNotIn(b"first contact", err)
+        self.assertFalse(os.path.exists(self.known_hosts) and
+                         read_bytes(self.known_hosts).strip(), "the unproven key was recorded")
+        thread.join(10)
+        listener.close()
+
+        server = self.start_server(port=port, stdout=self.path("server.out"))
+        self.assertEqual(server.port, port)
+        err = self.start_client(f"127.0.0.1:{port}",
+                                stdin=write_bytes(self.path("in2"), b"hello\n")).finish(0)
+        self.assertIn(f"first contact with 127.0.0.1:{port}".encode(), err)
+        server.finish(0, timeout=10)
+        self.assertEqual(read_bytes(self.known_hosts).decode(),
+                         f"127.0.0.1:{port} {server.fingerprint}\n")
 
 
 class PeerFingerprintTest(TrustTestCase):

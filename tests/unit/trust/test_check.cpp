@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "test_support.hpp"
 #include "trust/check.hpp"
@@ -14,12 +15,16 @@ using test::kFpA;
 using test::kFpB;
 using test::kFpC;
 
-TEST_CASE("verify_server: first contact remembers the key in the file") {
+TEST_CASE("verify_server: first contact is remembered by record_server") {
   const test::TempDir dir;
   const std::string path = dir.file("cfg/known_hosts");
   auto hosts = trust::KnownHosts::load(path);
   CHECK(trust::verify_server(hosts, "example.org:5000", kFpA, std::nullopt) ==
         trust::HostVerdict::first_contact);
+  // Nothing is written before key confirmation; record_server writes.
+  CHECK_FALSE(path_exists(path));
+  CHECK(trust::record_server(path, "Example.ORG.:05000", kFpA) ==
+        std::vector<std::string>{"example.org:5000"});
   CHECK(test::read_text(path) == std::string("example.org:5000 ") + kFpA + "\n");
   CHECK(test::mode_of(path) == 0600);
   // The next connection, from a fresh load, finds it.
@@ -108,4 +113,54 @@ TEST_CASE("verify_server: the remove command in the changed-key error can be pas
   auto hosts = trust::KnownHosts::load(path);
   CHECK_THROWS_WITH_AS(trust::verify_server(hosts, "[::1]:5000", kFpB, std::nullopt),
                        doctest::Contains("cryptochat known-hosts remove '[::1]:5000' "), AuthError);
+}
+
+TEST_CASE("verify_server: the address connected to is checked under any name (CheckHostIP)") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  test::write_text(path, std::string("127.0.0.1:5000 ") + kFpA + "\n");
+  auto hosts = trust::KnownHosts::load(path);
+  for (const char* name : {"localhost:5000", "LOCALHOST:5000", "127.0.0.1:05000", "127.1:5000",
+                           "[::ffff:127.0.0.1]:5000"}) {
+    CAPTURE(name);
+    CHECK_THROWS_WITH_AS(trust::verify_server(hosts, name, kFpB, std::nullopt, "127.0.0.1:5000"),
+                         doctest::Contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), AuthError);
+  }
+  // The same key under a new name is a first contact for the name.
+  CHECK(trust::verify_server(hosts, "localhost:5000", kFpA, std::nullopt, "127.0.0.1:5000") ==
+        trust::HostVerdict::first_contact);
+  CHECK(trust::record_server(path, "localhost:5000", kFpA, "127.0.0.1:5000") ==
+        std::vector<std::string>{"localhost:5000"});
+  // A name known with the key, reached at an address not yet recorded: the address is added.
+  auto again = trust::KnownHosts::load(path);
+  CHECK(trust::needs_recording(again, "localhost:5000", "[::1]:5000"));
+  CHECK(trust::record_server(path, "localhost:5000", kFpA, "[0:0::1]:5000") ==
+        std::vector<std::string>{"[::1]:5000"});
+  CHECK_FALSE(
+      trust::needs_recording(trust::KnownHosts::load(path), "localhost:5000", "[::1]:5000"));
+}
+
+TEST_CASE("record_server: a key recorded meanwhile by another client is checked again") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  test::write_text(path, std::string("host:1 ") + kFpA + "\n");
+  CHECK_THROWS_AS(trust::record_server(path, "host:1", kFpB), AuthError);
+  CHECK(test::read_text(path) == std::string("host:1 ") + kFpA + "\n");
+  CHECK(trust::record_server(path, "host:1", kFpA).empty());
+}
+
+TEST_CASE("canonical_address") {
+  CHECK(trust::canonical_address("LocalHost.:0080") == "localhost:80");
+  CHECK(trust::canonical_address("127.1:5") == "127.0.0.1:5");
+  CHECK(trust::canonical_address("0x7f.0.0.1:5") == "127.0.0.1:5");
+  CHECK(trust::canonical_address("[::FFFF:127.0.0.1]:5") == "127.0.0.1:5");
+  CHECK(trust::canonical_address("[0:0:0:0:0:0:0:1]:5") == "[::1]:5");
+  CHECK(trust::canonical_address("[2001:DB8::0:1]:5") == "[2001:db8::1]:5");
+  // Not HOST:PORT: unchanged.
+  CHECK(trust::canonical_address("host") == "host");
+  CHECK(trust::canonical_address("host:0") == "host:0");
+  CHECK(trust::canonical_address("host:65536") == "host:65536");
+  CHECK(trust::canonical_address("::1:5") == "::1:5");
+  CHECK(trust::canonical_address("[zz]:5") == "[zz]:5");
+  CHECK(trust::canonical_address(":5") == ":5");
 }

@@ -36,7 +36,8 @@ TEST_CASE("known_hosts: a good file with comments, blank lines, tabs and CRLF pa
   CHECK(hosts.lookup("[::1]:5000") == kFpB);
   CHECK(hosts.lookup("10.0.0.1:7") == kFpC);
   CHECK_FALSE(hosts.lookup("example.org").has_value());
-  CHECK_FALSE(hosts.lookup("EXAMPLE.ORG:5000").has_value());  // exactly as typed
+  CHECK(hosts.lookup("EXAMPLE.ORG.:05000") == hosts.lookup("example.org:5000"));  // canonical
+  CHECK_FALSE(hosts.lookup("example.org:5001").has_value());
   CHECK_FALSE(hosts.lookup("").has_value());
   CHECK(hosts.path() == "kh");
 }
@@ -230,9 +231,11 @@ TEST_CASE("known_hosts: remove_known_host drops the address's lines and keeps ev
   // Nothing to remove: the file is not rewritten.
   const std::string before = test::read_text(path);
   CHECK(trust::remove_known_host(path, "a:1").empty());
-  CHECK(trust::remove_known_host(path, "B:2").empty());  // compared byte for byte
+  CHECK(trust::remove_known_host(path, "b:3").empty());
   CHECK(test::read_text(path) == before);
   CHECK(trust::remove_known_host(dir.file("missing"), "a:1").empty());
+  // Compared in canonical form.
+  CHECK(trust::remove_known_host(path, "B.:02").size() == 1);
 
   // A malformed file is refused and left as it is.
   const std::string bad = entry("b:2", kFpB) + "b:2 SHA256:short\n";
