@@ -4,10 +4,13 @@
 #include <toml++/toml.h>
 #include <CLI/Config.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <istream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +20,7 @@
 
 #include "util/edit_distance.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/paths.hpp"
 #include "util/text.hpp"
 
@@ -483,6 +487,25 @@ std::string unreadable_reason(const std::string& path) {
   return "it cannot be opened";
 }
 
+// Run by CLI11 on --config's value (and the default) before it opens the file: the file decides
+// what the program trusts (known_hosts, authorized keys, keys), so it is held to
+// FileRule::trusted, and a FIFO in its place is refused instead of blocking the open. A file
+// that is missing or a folder is left to the messages below.
+std::string check_config_file(std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) {
+    return {};  // missing, unreachable or a folder: said by unreadable_reason
+  }
+  try {
+    // The size is bounded by from_config, which says so in its own words.
+    check_file(path, std::numeric_limits<std::size_t>::max(), "configuration file",
+               FileRule::trusted);
+  } catch (const IoError& e) {
+    throw ConfigFileError(printable(e.what()));
+  }
+  return {};
+}
+
 }  // namespace
 
 void add_config_option(CLI::App& app, std::span<char* const> args) {
@@ -510,7 +533,8 @@ void add_config_option(CLI::App& app, std::span<char* const> args) {
   app.set_config("--config", default_path,
                  "Read option defaults from this TOML file [default: "
                  "$XDG_CONFIG_HOME/cryptochat/config.toml, if it exists]")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(CLI::Validator(check_config_file, ""));
 }
 
 std::optional<std::string> config_error_message(const CLI::App& app, const CLI::ParseError& e,

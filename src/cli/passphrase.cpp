@@ -197,7 +197,7 @@ Secret prompt(const std::string& text) {
 
 // A passphrase file holds the passphrase on its first line; the line end is not part of it.
 Secret read_passphrase_file(const std::string& path) {
-  FileContents file = read_file(path, kMaxPassphraseBytes, "passphrase file");
+  FileContents file = read_file(path, kMaxPassphraseBytes, "passphrase file", FileRule::secret);
   Secret contents(std::move(file.bytes));
   const auto view = contents.view();
   const auto end = view.find_first_of("\r\n");

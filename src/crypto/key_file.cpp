@@ -51,12 +51,12 @@ std::unique_ptr<Botan::Private_Key> decode_traditional_rsa(std::string_view text
       Botan::AlgorithmIdentifier("RSA", Botan::AlgorithmIdentifier::USE_NULL_PARAM), der);
 }
 
-void check_private_mode(const std::string& path, mode_t mode) {
-  if ((mode & 077) != 0) {
-    throw KeyError(fmt::format(
-        "UNPROTECTED PRIVATE KEY FILE: permissions {:04o} for '{}' are too open; a private key "
-        "must be readable by its owner only (chmod 600 '{}')",
-        mode & 07777, path, path));
+// The private key rule is util's FileRule::secret (owned by the user or root, no access for
+// anybody else), applied once the bytes show a private key: a public key file may be 0644.
+void check_private_mode(const std::string& path, const FileContents& file) {
+  if (auto problem =
+          file_rule_violation(path, file.mode, file.owner, FileRule::secret, "private key")) {
+    throw KeyError("UNPROTECTED PRIVATE KEY FILE: " + *problem);
   }
 }
 
@@ -287,7 +287,7 @@ PublicKey parse_public_key(std::string_view bytes, const std::string& origin) {
 PrivateKey load_private_key_file(const std::string& path, const PassphraseProvider& passphrase) {
   FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
   const Secret contents(std::move(file.bytes));
-  check_private_mode(path, file.mode);
+  check_private_mode(path, file);
   return parse_private_key(contents.view(), path, passphrase);
 }
 
@@ -297,7 +297,7 @@ std::optional<PrivateKey> start_loading_private_key_file(const std::string& path
   try {
     FileContents file = read_file(path, kMaxKeyFileBytes, "key file");
     *contents = Secret(std::move(file.bytes));
-    check_private_mode(path, file.mode);
+    check_private_mode(path, file);
     spki = public_half_of_private_key(contents->view());
   } catch (const Error&) {
     return std::nullopt;
@@ -330,7 +330,7 @@ PublicKey load_any_key_file(const std::string& path, const PassphraseProvider& p
     }
   }
   const Secret contents(std::move(file.bytes));
-  check_private_mode(path, file.mode);
+  check_private_mode(path, file);
   return parse_private_key(contents.view(), path, passphrase).public_key();
 }
 

@@ -156,12 +156,9 @@ AuthorizedKeys parse_authorized_keys(std::string_view text, const std::string& o
 }
 
 AuthorizedKeys AuthorizedKeys::load(const std::string& path) {
-  const FileContents file = read_file(path, detail::kMaxTrustFileBytes, "authorized keys file");
-  // Anyone who can write the file can let themselves in.
-  if ((file.mode & 0002) != 0) {
-    throw TrustError(fmt::format(
-        "{}: the authorized keys file is writable by every user; chmod o-w '{}'", path, path));
-  }
+  // Anyone who can write the file can let themselves in (FileRule::trusted).
+  const FileContents file =
+      read_file(path, detail::kMaxTrustFileBytes, "authorized keys file", FileRule::trusted);
   return parse_authorized_keys(file.bytes, path);
 }
 

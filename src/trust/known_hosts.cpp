@@ -179,7 +179,8 @@ KnownHosts KnownHosts::load(const std::string& path) {
   if (is_missing(path)) {
     return KnownHosts(path);
   }
-  const FileContents file = read_file(path, detail::kMaxTrustFileBytes, "known_hosts file");
+  const FileContents file =
+      read_file(path, detail::kMaxTrustFileBytes, "known_hosts file", FileRule::trusted);
   return parse_known_hosts(file.bytes, path);
 }
 

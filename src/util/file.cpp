@@ -44,23 +44,74 @@ void write_all(int fd, std::string_view data, std::string_view what) {
   write_all(fd, {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}, what);
 }
 
-FileContents read_file(const std::string& path, std::size_t max_bytes, std::string_view what) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+std::optional<std::string> file_rule_violation(const std::string& path, mode_t mode, uid_t owner,
+                                               FileRule rule, std::string_view what) {
+  if (rule == FileRule::any) {
+    return std::nullopt;
+  }
+  if (owner != ::geteuid() && owner != 0) {
+    return fmt::format(
+        "bad ownership of {} '{}': it belongs to user {}, not to you or root, so whoever that is "
+        "can change it (chown {} '{}')",
+        what, path, owner, ::geteuid(), path);
+  }
+  if (rule == FileRule::secret && (mode & 077) != 0) {
+    return fmt::format(
+        "permissions {:04o} for '{}' are too open; a {} must be readable by its owner only "
+        "(chmod go-rwx '{}')",
+        mode & 07777, path, what, path);
+  }
+  if (rule == FileRule::trusted && (mode & 022) != 0) {
+    return fmt::format(
+        "permissions {:04o} for '{}' are too open; a {} must be writable by its owner only, as "
+        "whoever can write it decides whom you trust (chmod go-w '{}')",
+        mode & 07777, path, what, path);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Opens path without blocking (a FIFO opened for reading with no writer would wait forever)
+// and checks the opened file: regular, at most max_bytes, keeping rule.
+UniqueFd open_checked(const std::string& path, std::size_t max_bytes, std::string_view what,
+                      FileRule rule, struct stat& st) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (!fd) {
     throw_io(fmt::format("read {}", what), path, errno);
   }
-  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
     throw_io(fmt::format("read {}", what), path, errno);
   }
   if (!S_ISREG(st.st_mode)) {
-    throw IoError(fmt::format("cannot read {} '{}': not a regular file", what, path));
+    throw IoError(fmt::format(
+        "cannot read {} '{}': not a regular file (a FIFO, device or folder is never read)", what,
+        path));
+  }
+  if (auto problem = file_rule_violation(path, st.st_mode, st.st_uid, rule, what)) {
+    throw IoError(*problem);
   }
   if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) > max_bytes) {
     throw IoError(fmt::format("cannot read {} '{}': larger than {} bytes", what, path, max_bytes));
   }
+  return fd;
+}
+
+}  // namespace
+
+void check_file(const std::string& path, std::size_t max_bytes, std::string_view what,
+                FileRule rule) {
+  struct stat st {};
+  open_checked(path, max_bytes, what, rule, st);
+}
+
+FileContents read_file(const std::string& path, std::size_t max_bytes, std::string_view what,
+                       FileRule rule) {
+  struct stat st {};
+  const UniqueFd fd = open_checked(path, max_bytes, what, rule, st);
   FileContents out;
   out.mode = st.st_mode & 07777;
+  out.owner = st.st_uid;
   // One allocation of the checked size plus one byte, so growth past it is detected without
   // ever reallocating (secrets are not left behind in freed buffers).
   out.bytes.resize(static_cast<std::size_t>(st.st_size) + 1);

@@ -73,9 +73,12 @@ def read_bytes(path):
         return f.read()
 
 
-def write_bytes(path, data):
+def write_bytes(path, data, mode=0o600):
+    """Writes data to path with the given mode (0600 by default: a passphrase or trust file
+    readable or writable by others is refused)."""
     with open(path, "wb") as f:
         f.write(data)
+    os.chmod(path, mode)
     return path
 
 

@@ -9,7 +9,7 @@ import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BINARY, CryptochatTestCase, main  # noqa: E402
+from harness import BINARY, CryptochatTestCase, main, write_bytes  # noqa: E402
 
 
 class Terminal:
@@ -135,8 +135,7 @@ class PassphrasePromptTest(CryptochatTestCase):
 
     def test_show_asks_for_the_passphrase_of_an_encrypted_key(self):
         key = self.path("k")
-        with open(self.path("pass"), "w") as f:
-            f.write("file-pass\n")
+        write_bytes(self.path("pass"), b"file-pass\n")  # 0600, or it is refused
         self.run_cc("keygen", "--bits", "2048", "--out", key, "--passphrase-file",
                     self.path("pass"), check=0)
         for answer, expected in (("file-pass", 0), ("bad-answer-77", 1)):
@@ -197,8 +196,7 @@ class PromptSignalTest(CryptochatTestCase):
     def test_sigint_after_the_passphrase_still_ends_the_chat_in_order(self):
         # The prompt puts the stop handlers back: SIGINT then ends the chat (QUIT), it does not
         # kill the process.
-        with open(self.path("pass"), "w") as f:
-            f.write("conn-pass\n")
+        write_bytes(self.path("pass"), b"conn-pass\n")  # 0600, or it is refused
         key, server_key = self.path("k"), self.path("server")
         self.run_cc("keygen", "--bits", "2048", "--out", key, "--passphrase-file",
                     self.path("pass"), check=0)

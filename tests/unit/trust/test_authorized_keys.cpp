@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <sys/types.h>
 
 #include <string>
 
@@ -174,9 +175,11 @@ TEST_CASE("authorized_keys: load reads the file and refuses to start open") {
   CHECK(keys.size() == 2);
   CHECK(keys.allows(kFpA));
 
-  test::write_text(path, pub_pem(), 0666);
-  CHECK_THROWS_WITH_AS(trust::AuthorizedKeys::load(path), doctest::Contains("writable by every"),
-                       trust::TrustError);
+  for (const mode_t mode : {0666, 0620, 0602}) {
+    test::write_text(path, pub_pem(), mode);
+    CHECK_THROWS_WITH_AS(trust::AuthorizedKeys::load(path), doctest::Contains("chmod go-w"),
+                         IoError);
+  }
 
   test::write_text(path, "# nobody\n", 0600);
   CHECK_THROWS_WITH_AS(trust::AuthorizedKeys::load(path),

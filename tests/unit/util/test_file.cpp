@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -42,6 +44,81 @@ TEST_CASE("read_file refuses files over the bound, folders and missing files") {
                        doctest::Contains("not a regular file"), IoError);
   CHECK_THROWS_WITH_AS(read_file(dir.file("missing"), 100, "test file"),
                        doctest::Contains("No such file"), IoError);
+}
+
+TEST_CASE("read_file refuses a FIFO at once instead of blocking in open") {
+  const test::TempDir dir;
+  const auto path = dir.file("fifo");
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  // No writer ever opens it: a blocking open would never return and the test would hang.
+  CHECK_THROWS_WITH_AS(read_file(path, 100, "test file", FileRule::trusted),
+                       doctest::Contains("not a regular file"), IoError);
+  CHECK_THROWS_WITH_AS(check_file(path, 100, "test file", FileRule::any),
+                       doctest::Contains("not a regular file"), IoError);
+  CHECK_THROWS_WITH_AS(read_file("/dev/null", 100, "test file"),
+                       doctest::Contains("not a regular file"), IoError);
+}
+
+TEST_CASE("read_file keeps the trusted and secret rules on modes") {
+  const test::TempDir dir;
+  const auto path = dir.file("f");
+  write_file_atomic(path, "data", 0600, false);
+  for (const FileRule rule : {FileRule::any, FileRule::trusted, FileRule::secret}) {
+    CHECK(read_file(path, 100, "test file", rule).bytes == "data");
+    CHECK_NOTHROW(check_file(path, 100, "test file", rule));
+  }
+  // Readable by others: fine for a trust file, not for a secret.
+  REQUIRE(::chmod(path.c_str(), 0644) == 0);
+  CHECK(read_file(path, 100, "test file", FileRule::trusted).bytes == "data");
+  CHECK_THROWS_WITH_AS(read_file(path, 100, "passphrase file", FileRule::secret),
+                       doctest::Contains(("permissions 0644 for '" + path +
+                                          "' are too open; a passphrase file must be readable by "
+                                          "its owner only (chmod go-rwx '" +
+                                          path + "')")
+                                             .c_str()),
+                       IoError);
+  // Writable by the group or the world: refused for both.
+  const std::string fix = "chmod go-w '" + path + "'";
+  for (const mode_t mode : {0620, 0602, 0660, 0666}) {
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+    CHECK_THROWS_WITH_AS(read_file(path, 100, "known_hosts file", FileRule::trusted),
+                         doctest::Contains(fix.c_str()), IoError);
+    CHECK_THROWS_WITH_AS(check_file(path, 100, "known_hosts file", FileRule::trusted),
+                         doctest::Contains(fix.c_str()), IoError);
+    CHECK_THROWS_AS(read_file(path, 100, "test file", FileRule::secret), IoError);
+    CHECK(read_file(path, 100, "test file", FileRule::any).bytes == "data");
+  }
+  // check_file bounds the size as read_file does.
+  REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH_AS(check_file(path, 3, "test file", FileRule::secret),
+                       doctest::Contains("larger than 3"), IoError);
+}
+
+TEST_CASE("file_rule_violation: owned by the user or root only") {
+  const std::string path = "/x/f";
+  const uid_t me = ::geteuid();
+  const uid_t other = me == 12345 ? 12346 : 12345;
+  for (const FileRule rule : {FileRule::trusted, FileRule::secret}) {
+    CHECK_FALSE(file_rule_violation(path, 0600, me, rule, "test file"));
+    CHECK_FALSE(file_rule_violation(path, 0600, 0, rule, "test file"));
+    const auto problem = file_rule_violation(path, 0600, other, rule, "test file");
+    REQUIRE(problem);
+    CHECK(problem->find("bad ownership of test file '/x/f'") != std::string::npos);
+    CHECK(problem->find(fmt::format("user {}", other)) != std::string::npos);
+  }
+  CHECK_FALSE(file_rule_violation(path, 0666, other, FileRule::any, "test file"));
+  CHECK_FALSE(file_rule_violation(path, 0644, me, FileRule::trusted, "test file"));
+  CHECK(file_rule_violation(path, 0644, me, FileRule::secret, "test file"));
+  CHECK(file_rule_violation(path, 0610, me, FileRule::secret, "test file"));
+  CHECK_FALSE(file_rule_violation(path, 0400, me, FileRule::secret, "test file"));
+  CHECK(file_rule_violation(path, 0644 | S_IWGRP, me, FileRule::trusted, "test file"));
+}
+
+TEST_CASE("read_file reports the owner of the file read") {
+  const test::TempDir dir;
+  const auto path = dir.file("f");
+  write_file_atomic(path, "data", 0600, false);
+  CHECK(read_file(path, 100, "test file").owner == ::geteuid());
 }
 
 TEST_CASE("make_private_dirs creates missing folders 0700") {
