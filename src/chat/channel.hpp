@@ -130,6 +130,8 @@ class Channel {
   [[nodiscard]] const ChannelCounts& counts() const { return counts_; }
   [[nodiscard]] const crypto::PublicKey& peer_key() const { return est_.peer_key; }
   [[nodiscard]] const std::string& peer_name() const { return est_.peer_name; }
+  // The short authentication string of this session (crypto/sas.hpp).
+  [[nodiscard]] const crypto::Sas& sas() const { return est_.sas; }
   // The peer as a room names it: its key hash and its name as sent (perhaps empty).
   [[nodiscard]] wire::Participant peer() const;
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "chat/channel.hpp"
+#include "chat/verify.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -169,6 +170,16 @@ std::vector<wire::Participant> Room::participants() const {
   return list;
 }
 
+std::vector<PeerSas> Room::sas_of_participants() const {
+  std::vector<PeerSas> list;
+  for (const auto& [id, m] : members_) {
+    if (m->announced && m->receives()) {
+      list.push_back(PeerSas{m->who, m->channel.sas()});
+    }
+  }
+  return list;
+}
+
 void Room::leave(Member& m) {
   console_.info("{} ({}) left", m.label, m.fingerprint);
   m.stage = Member::Stage::gone;
@@ -239,6 +250,7 @@ void Room::join(JoinedPeer peer) {
     return;
   }
   console_.info("{} ({}) joined from {}", m.label, m.fingerprint, m.conn->peer());
+  console_.info("{}", sas_notice(m.channel.peer_name(), m.channel.sas()));
   m.announced = true;
   announce(m, wire::RoomEventKind::joined);
   tell_present(m);

@@ -19,6 +19,7 @@
 
 #include "chat/handshake_stage.hpp"
 #include "chat/local_end.hpp"
+#include "chat/verify.hpp"
 #include "net/event_loop.hpp"
 #include "util/console.hpp"
 #include "wire/bytes.hpp"
@@ -58,6 +59,8 @@ class Room {
   [[nodiscard]] bool takes_input() const { return !members_.empty() && holding_ == 0; }
   // Who is in the room (announced and not leaving), for the operator's /who.
   [[nodiscard]] std::vector<wire::Participant> participants() const;
+  // The same, each with the SAS of its session, for the operator's /verify.
+  [[nodiscard]] std::vector<PeerSas> sas_of_participants() const;
   // Ends the chat for everyone (QUIT): they confirm, then leave.
   void close();
   // Ends the session in error for everyone (ABORT with reason), sending what the sockets take

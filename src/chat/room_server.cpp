@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "chat/verify.hpp"
 #include "crypto/fingerprint.hpp"
 #include "net/acceptor.hpp"
 #include "net/event_loop.hpp"
@@ -39,6 +40,9 @@ CommandHandlers operator_commands(LocalEnd& local, Room& room, bool& left) {
   on.fingerprints = [&local] {
     return fmt::format("your fingerprint: {}\n",
                        crypto::fingerprint_of_hash(local.settings().self.key_hash));
+  };
+  on.verify = [&local, &room] {
+    return verify_room_text(local.settings().self, room.sas_of_participants());
   };
   on.show = [&local](std::string_view text) { local.print(text); };
   return on;

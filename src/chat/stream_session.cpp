@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "chat/verify.hpp"
 #include "crypto/fingerprint.hpp"
 #include "net/net_error.hpp"
 #include "util/error.hpp"
@@ -128,6 +129,9 @@ InputHandlers StreamSession::input_handlers() {
     return fmt::format("your fingerprint: {}\n{}'s fingerprint: {}\n",
                        crypto::fingerprint_of_hash(local_.settings().self.key_hash),
                        printable(peer_.name), crypto::fingerprint_of_hash(peer_.key_hash));
+  };
+  on.commands.verify = [this] {
+    return verify_text(local_.settings().self, PeerSas{peer_, channel_.sas()});
   };
   on.commands.show = [this](std::string_view text) { local_.print(text); };
   on.ended = [this] { channel_.end(conn_.outbox()); };

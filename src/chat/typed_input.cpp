@@ -38,6 +38,9 @@ TypedLine interpret_line(std::string_view line) {
   if (command == "/fingerprint") {
     return {TypedLine::Kind::fingerprint, {}};
   }
+  if (command == "/verify") {
+    return {TypedLine::Kind::verify, {}};
+  }
   return {TypedLine::Kind::unknown, std::string(command.substr(0, command.find_first_of(kSpace)))};
 }
 
@@ -45,6 +48,7 @@ std::string_view command_help() {
   return "/help         this list\n"
          "/who          who is in the chat, with their key fingerprints\n"
          "/fingerprint  your key's fingerprint and the peer's\n"
+         "/verify       the words to read to the peer by voice, and both fingerprints\n"
          "/quit, sair   end the chat\n"
          "//text        send \"/text\" (a line starting with / is a command)\n";
 }
@@ -76,6 +80,9 @@ void run_typed_line(const TypedLine& line, const Typist& typist, const CommandHa
       return;
     case TypedLine::Kind::fingerprint:
       on.show(on.fingerprints());
+      return;
+    case TypedLine::Kind::verify:
+      on.show(on.verify());
       return;
     case TypedLine::Kind::unknown:
       on.show(unknown_command_hint(line.text));

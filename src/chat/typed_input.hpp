@@ -23,6 +23,7 @@ struct TypedLine {
     help,         // /help
     who,          // /who: who is in the chat
     fingerprint,  // /fingerprint: this side's and the peer's
+    verify,       // /verify: the SAS words of the session and both fingerprints
     unknown,      // any other /command, never sent; `text` is the command word, e.g. "/foo"
   };
   Kind kind = Kind::message;
@@ -47,6 +48,7 @@ struct CommandHandlers {
   std::function<void()> quit;
   std::function<std::string()> who;                 // the /who answer, lines ending in '\n'
   std::function<std::string()> fingerprints;        // the /fingerprint answer
+  std::function<std::string()> verify;              // the /verify answer (chat/verify.hpp)
   std::function<void(std::string_view text)> show;  // output, above the line being typed
 };
 

@@ -8,6 +8,7 @@
 
 #include "chat/handshake_driver.hpp"
 #include "chat/stream_session.hpp"
+#include "chat/verify.hpp"
 #include "cli/identity.hpp"
 #include "cli/local_end.hpp"
 #include "cli/non_empty.hpp"
@@ -101,6 +102,8 @@ void connect(const ConnectOptions& opts, const Console& console) {
     if (verdict == trust::HostVerdict::first_contact) {
       console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
                    known_hosts.path());
+      // The words to compare by voice (issue 16): a separate line, for the first-contact prompt.
+      console.warn("{}", chat::sas_notice(established.peer_name, established.sas));
     } else if (!added.empty()) {
       console.warn("the key {} of {} is now also recorded for {} in {}", fp, address, added.back(),
                    known_hosts.path());
@@ -109,7 +112,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
   console.debug(
       "handshake: done at {:.1f} ms; protocol version {}, cipher suite {} (X25519, "
       "RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)",
-      ms_since_start(), wire::kVersion2, wire::kSuiteAes256Gcm);
+      ms_since_start(), wire::kVersion3, wire::kSuiteAes256Gcm);
   console.info("connected to {} ({}) at {}", printable(established.peer_name),
                established.peer_key.fingerprint(), conn.peer());
   chat::LocalSettings settings =

@@ -9,6 +9,7 @@
 #include "chat/handshake_stage.hpp"
 #include "chat/room_server.hpp"
 #include "chat/stream_session.hpp"
+#include "chat/verify.hpp"
 #include "cli/checks.hpp"
 #include "cli/identity.hpp"
 #include "cli/local_end.hpp"
@@ -87,6 +88,7 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
   const std::string peer_name = printable(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
+  console.info("{}", chat::sas_notice(joined->established.peer_name, joined->established.sas));
   chat::LocalEnd local(settings);
   const auto result =
       chat::StreamSession(loop, conn, std::move(joined->established), chat::Channel::Role::server,

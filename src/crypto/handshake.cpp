@@ -89,6 +89,10 @@ void HandshakeBase::send(wire::Bytes& out, wire::Bytes frame) {
   out.insert(out.end(), frame.begin(), frame.end());
 }
 
+void HandshakeBase::derive_sas_now(const wire::SasNonce& nonce) {
+  sas_ = derive_sas(transcript_, nonce);
+}
+
 void HandshakeBase::agree(const wire::Ephemeral& peer_ephemeral) {
   shared_ = ephemeral_.agree(peer_ephemeral, rng_);
 }
@@ -168,12 +172,12 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
     case State::server_hello: {
       expect(frame, wire::FrameType::server_hello);
       // The versions and suites first: their layout is the same in every version (section 8),
-      // the rest of the frame need not be version 2's.
+      // the rest of the frame need not be version 3's.
       const auto offer = wire::parse_server_offer(frame.body);
-      if (std::find(offer.versions.begin(), offer.versions.end(), wire::kVersion2) ==
+      if (std::find(offer.versions.begin(), offer.versions.end(), wire::kVersion3) ==
           offer.versions.end()) {
         throw UnsupportedVersion(
-            fmt::format("the server speaks protocol version {} and this cryptochat speaks 2: "
+            fmt::format("the server speaks protocol version {} and this cryptochat speaks 3: "
                         "upgrade one side",
                         joined(offer.versions)));
       }
@@ -185,6 +189,7 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       }
       const auto hello = wire::parse_server_hello(frame.body);
       peer_key_ = peer_public_key(hello.spki, "server");
+      sas_commitment_ = hello.sas_commitment;
       agree(hello.ephemeral);
       add_to_transcript(frame.header, frame.body);
       state_ = State::trust;
@@ -193,6 +198,13 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
     case State::server_key: {
       expect(frame, wire::FrameType::server_key);
       const auto key = wire::parse_server_key(frame.body);
+      // The nonce must be the one the server committed to before it saw our hello; otherwise
+      // it could have picked it to choose the SAS.
+      if (sas_commitment(key.sas_nonce) != sas_commitment_) {
+        throw HandshakeError(
+            "handshake failed: the server's SAS nonce does not match the commitment in its hello");
+      }
+      derive_sas_now(key.sas_nonce);
       peer_secret_ = oaep_decrypt_or_random(identity_, key.oaep_ciphertext, kSecretSize, rng_);
       add_to_transcript(frame.header, frame.body);
       th_ = transcript_hash();
@@ -205,7 +217,7 @@ HandshakeEvent ClientHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       check_finished(frame, "server");
       send_finished(out);
       established_.emplace(
-          Established{std::move(*sealer_), std::move(*opener_), *peer_key_, peer_name_, th_});
+          Established{std::move(*sealer_), std::move(*opener_), *peer_key_, peer_name_, th_, sas_});
       state_ = State::done;
       return HandshakeEvent::established;
     }
@@ -223,7 +235,7 @@ void ClientHandshake::accept(wire::Bytes& out) {
     throw std::logic_error("ClientHandshake::accept out of order");
   }
   wire::ClientHello hello;
-  hello.version = wire::kVersion2;
+  hello.version = wire::kVersion3;
   hello.suite = wire::kSuiteAes256Gcm;
   hello.ephemeral = ephemeral_.public_value();
   hello.spki = identity_.spki_der();
@@ -237,14 +249,24 @@ void ClientHandshake::accept(wire::Bytes& out) {
 ServerHandshake::ServerHandshake(const PrivateKey& identity, std::string name,
                                  Botan::RandomNumberGenerator& rng,
                                  const HandshakeFixedSecrets* fixed)
-    : HandshakeBase(identity, std::move(name), rng, fixed) {}
+    : HandshakeBase(identity, std::move(name), rng, fixed) {
+  if (fixed != nullptr && !fixed->sas_nonce.empty()) {
+    if (fixed->sas_nonce.size() != sas_nonce_.size()) {
+      throw std::logic_error("a fixed SAS nonce has 32 bytes");
+    }
+    std::copy(fixed->sas_nonce.begin(), fixed->sas_nonce.end(), sas_nonce_.begin());
+  } else {
+    rng.randomize(sas_nonce_.data(), sas_nonce_.size());
+  }
+}
 
 void ServerHandshake::start(wire::Bytes& out) {
   wire::ServerHello hello;
-  hello.versions = {wire::kVersion2};
+  hello.versions = {wire::kVersion3};
   hello.suites = {wire::kSuiteAes256Gcm};
   hello.ephemeral = ephemeral_.public_value();
   hello.spki = identity_.spki_der();
+  hello.sas_commitment = sas_commitment(sas_nonce_);
   send(out, wire::frame_of(wire::FrameType::server_hello, hello));
   state_ = State::client_hello;
 }
@@ -257,9 +279,9 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       // The version and suite first: a client of another version may lay out the rest
       // differently (section 8), and is told the version in any case.
       const auto choice = wire::parse_client_choice(frame.body);
-      if (choice.version != wire::kVersion2) {
+      if (choice.version != wire::kVersion3) {
         throw UnsupportedVersion(fmt::format(
-            "the client speaks protocol version {} and this cryptochat speaks 2", choice.version));
+            "the client speaks protocol version {} and this cryptochat speaks 3", choice.version));
       }
       if (choice.suite != wire::kSuiteAes256Gcm) {
         throw UnsupportedVersion(
@@ -281,7 +303,7 @@ HandshakeEvent ServerHandshake::on_frame(const wire::FrameView& frame, wire::Byt
       // The client proved it holds its key: only it could decrypt the server secret.
       check_finished(frame, "client");
       established_.emplace(
-          Established{std::move(*sealer_), std::move(*opener_), *peer_key_, peer_name_, th_});
+          Established{std::move(*sealer_), std::move(*opener_), *peer_key_, peer_name_, th_, sas_});
       state_ = State::done;
       return HandshakeEvent::established;
     }
@@ -303,8 +325,9 @@ void ServerHandshake::accept(wire::Bytes& out) {
   agree(peer_ephemeral_);
   peer_secret_ = oaep_decrypt_or_random(identity_, peer_transport_, kSecretSize, rng_);
   peer_transport_.clear();
+  derive_sas_now(sas_nonce_);
   send(out, wire::frame_of(wire::FrameType::server_key,
-                           wire::ServerKey{oaep_encrypt(*peer_key_, own_secret_, rng_)}));
+                           wire::ServerKey{oaep_encrypt(*peer_key_, own_secret_, rng_), sas_nonce_}));
   th_ = transcript_hash();
   derive_keys(false);
   send_finished(out);

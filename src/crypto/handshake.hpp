@@ -3,11 +3,12 @@
 // the same code serves a blocking one-to-one chat and a non-blocking event loop.
 //
 //   server                                client
-//   SERVER_HELLO  ------------------->    (trust decision on the server key)
+//   SERVER_HELLO (commits to the SAS
+//   nonce)        ------------------->    (trust decision on the server key)
 //                 <-------------------    CLIENT_HELLO (with OAEP to the server)
 //   (authorization of the client key)
-//   SERVER_KEY (OAEP to the client),
-//   record FINISHED ----------------->    (the server holds its key)
+//   SERVER_KEY (OAEP to the client, the
+//   SAS nonce), record FINISHED ----->    (the nonce matches; the server holds its key)
 //                 <-------------------    record FINISHED
 //   (the client holds its key)
 //   established                           established
@@ -25,16 +26,19 @@
 
 #include "crypto/keys.hpp"
 #include "crypto/record.hpp"
+#include "crypto/sas.hpp"
 #include "crypto/x25519.hpp"
 #include "wire/bytes.hpp"
 #include "wire/frame.hpp"
 
 namespace cryptochat::crypto {
 
-// Fixed values for the ephemeral key and the OAEP secret: test vectors only.
+// Fixed values for the ephemeral key, the OAEP secret and (a server's) SAS nonce: test vectors
+// only. An empty sas_nonce is drawn from the generator.
 struct HandshakeFixedSecrets {
   Botan::secure_vector<std::uint8_t> ephemeral_private;
   Botan::secure_vector<std::uint8_t> key_transport_secret;
+  Botan::secure_vector<std::uint8_t> sas_nonce;
 };
 
 // What a finished handshake hands to the session.
@@ -44,6 +48,7 @@ struct Established {
   PublicKey peer_key;
   std::string peer_name;
   wire::Bytes transcript_hash;
+  Sas sas{};  // the short authentication string both sides compute (crypto/sas.hpp)
 };
 
 enum class HandshakeEvent {
@@ -74,6 +79,8 @@ class HandshakeBase {
   void send_finished(wire::Bytes& out);
   void check_finished(const wire::FrameView& frame, const char* peer);
   void send(wire::Bytes& out, wire::Bytes frame);  // appends and records in the transcript
+  // The SAS from the two hellos (the transcript so far, SERVER_KEY not yet in it) and the nonce.
+  void derive_sas_now(const wire::SasNonce& nonce);
   static void throw_if_alert(const wire::FrameView& frame);
   static void expect(const wire::FrameView& frame, wire::FrameType type);
 
@@ -88,6 +95,7 @@ class HandshakeBase {
   std::optional<PublicKey> peer_key_;
   wire::Bytes transcript_;
   wire::Bytes th_;  // transcript hash over the three handshake frames
+  Sas sas_{};
   std::optional<RecordSealer> sealer_;
   std::optional<RecordOpener> opener_;
   std::string peer_name_;
@@ -105,6 +113,7 @@ class ClientHandshake : public HandshakeBase {
  private:
   enum class State { server_hello, trust, server_key, finished, done };
   State state_ = State::server_hello;
+  wire::SasCommitment sas_commitment_{};  // the server's, checked against its nonce
 };
 
 class ServerHandshake : public HandshakeBase {
@@ -123,6 +132,9 @@ class ServerHandshake : public HandshakeBase {
   enum class State { start, client_hello, authorize, finished, done };
   State state_ = State::start;
   wire::Bytes peer_transport_;  // the client's OAEP ciphertext, decrypted once it is admitted
+  // Drawn before SERVER_HELLO commits to it, revealed in SERVER_KEY: fixed before the client's
+  // hello is seen, so the server cannot choose the SAS (PROTOCOL.md section 7).
+  wire::SasNonce sas_nonce_{};
 };
 
 }  // namespace cryptochat::crypto

@@ -35,11 +35,12 @@ void write_list(ByteWriter& w, const std::vector<std::uint16_t>& list) {
   }
 }
 
-Ephemeral read_ephemeral(ByteReader& in) {
-  Ephemeral e{};
-  const auto raw = in.raw(kEphemeralSize);
-  std::copy(raw.begin(), raw.end(), e.begin());
-  return e;
+template <std::size_t N>
+std::array<std::uint8_t, N> read_array(ByteReader& in) {
+  std::array<std::uint8_t, N> a{};
+  const auto raw = in.raw(N);
+  std::copy(raw.begin(), raw.end(), a.begin());
+  return a;
 }
 
 Bytes to_bytes(ByteView v) {
@@ -56,6 +57,7 @@ Bytes encode(const ServerHello& m) {
   write_list(w, m.suites);
   w.raw(m.ephemeral);
   w.field16(m.spki);
+  w.raw(m.sas_commitment);
   return out;
 }
 
@@ -75,6 +77,7 @@ Bytes encode(const ServerKey& m) {
   Bytes out;
   ByteWriter w(out);
   w.field16(m.oaep_ciphertext);
+  w.raw(m.sas_nonce);
   return out;
 }
 
@@ -112,8 +115,9 @@ ServerHello parse_server_hello(ByteView body) {
   ServerHello m;
   m.versions = read_list(in, "versions");
   m.suites = read_list(in, "suites");
-  m.ephemeral = read_ephemeral(in);
+  m.ephemeral = read_array<kEphemeralSize>(in);
   m.spki = to_bytes(in.field16(kMaxSpkiSize, "public key"));
+  m.sas_commitment = read_array<kSasNonceSize>(in);
   in.expect_end();
   return m;
 }
@@ -124,7 +128,7 @@ ClientHello parse_client_hello(ByteView body) {
   ClientHello m;
   m.version = in.u16();
   m.suite = in.u16();
-  m.ephemeral = read_ephemeral(in);
+  m.ephemeral = read_array<kEphemeralSize>(in);
   m.spki = to_bytes(in.field16(kMaxSpkiSize, "public key"));
   m.oaep_ciphertext = to_bytes(in.field16(kMaxRsaBlockSize, "key transport"));
   in.expect_end();
@@ -135,6 +139,7 @@ ServerKey parse_server_key(ByteView body) {
   ByteReader in(body, "server key");
   ServerKey m;
   m.oaep_ciphertext = to_bytes(in.field16(kMaxRsaBlockSize, "key transport"));
+  m.sas_nonce = read_array<kSasNonceSize>(in);
   in.expect_end();
   return m;
 }

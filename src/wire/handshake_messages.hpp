@@ -15,9 +15,10 @@
 namespace cryptochat::wire {
 
 inline constexpr std::array<std::uint8_t, 4> kMagic = {'C', 'C', 'H', 'T'};
-// Version 1 also signed the transcript with RSA-PSS; version 2 authenticates both sides by key
-// confirmation alone (PROTOCOL.md, section 1), and only version 2 is spoken.
-inline constexpr std::uint16_t kVersion2 = 0x0002;
+// Version 1 also signed the transcript with RSA-PSS; version 2 authenticated both sides by key
+// confirmation alone (PROTOCOL.md, section 1); version 3 adds the commitment to the server's
+// SAS nonce (SERVER_HELLO) and its reveal (SERVER_KEY), section 7. Only version 3 is spoken.
+inline constexpr std::uint16_t kVersion3 = 0x0003;
 // X25519 + RSA-OAEP-SHA256 + HKDF-SHA256 + AES-256-GCM.
 inline constexpr std::uint16_t kSuiteAes256Gcm = 0x0001;
 
@@ -27,14 +28,19 @@ inline constexpr std::size_t kMaxRsaBlockSize = 1024;  // 8192 bits
 inline constexpr std::size_t kMaxListSize = 16;
 inline constexpr std::size_t kMaxNameSize = 64;
 inline constexpr std::size_t kMaxAlertText = 256;
+inline constexpr std::size_t kSasNonceSize = 32;
 
 using Ephemeral = std::array<std::uint8_t, kEphemeralSize>;
+// The server's SAS nonce, and its commitment SHA-256(label || nonce) (PROTOCOL.md section 7).
+using SasNonce = std::array<std::uint8_t, kSasNonceSize>;
+using SasCommitment = std::array<std::uint8_t, kSasNonceSize>;
 
 struct ServerHello {
   std::vector<std::uint16_t> versions;
   std::vector<std::uint16_t> suites;
   Ephemeral ephemeral{};
   Bytes spki;
+  SasCommitment sas_commitment{};  // to the nonce SERVER_KEY reveals
 };
 
 struct ClientHello {
@@ -47,6 +53,7 @@ struct ClientHello {
 
 struct ServerKey {
   Bytes oaep_ciphertext;  // the server's secret, to the client's key
+  SasNonce sas_nonce{};   // what SERVER_HELLO committed to
 };
 
 // The codes are the errors' own (util/error.hpp): each error says what the peer is told.

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "crypto/handshake.hpp"
@@ -138,7 +140,7 @@ TEST_CASE("a client showing a key it does not hold is refused by the server") {
   wire::FrameDecoder client_dec;
   const auto sh = wire::parse_server_hello(only_frame(client_dec, to_client).body);
   wire::ClientHello hello;
-  hello.version = wire::kVersion2;
+  hello.version = wire::kVersion3;
   hello.suite = wire::kSuiteAes256Gcm;
   hello.ephemeral = crypto::EphemeralKey(crypto::system_rng()).public_value();
   hello.spki = victim.spki_der();
@@ -201,33 +203,39 @@ TEST_CASE("low-order X25519 points are refused") {
 TEST_CASE("the server refuses another protocol version with a clear error") {
   const auto server_key = load("rsa2048_pkcs8.pem");
   const auto client_key = load("client_rsa2048.pem");
-  crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
-  wire::Bytes out;
-  server.start(out);
-  wire::ClientHello hello;
-  hello.version = 1;
-  hello.suite = wire::kSuiteAes256Gcm;
-  hello.spki = client_key.public_key().spki_der();
-  hello.oaep_ciphertext.assign(256, 1);
-  wire::FrameDecoder dec;
-  CHECK_THROWS_WITH_AS(
-      server.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::client_hello, hello)), out),
-      doctest::Contains("protocol version 1"), crypto::HandshakeError);
+  // Version 2 had no SAS commitment: it is refused like version 1 (PROTOCOL.md section 8).
+  for (const std::uint16_t version : {1, 2}) {
+    CAPTURE(version);
+    crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
+    wire::Bytes out;
+    server.start(out);
+    wire::ClientHello hello;
+    hello.version = version;
+    hello.suite = wire::kSuiteAes256Gcm;
+    hello.spki = client_key.public_key().spki_der();
+    hello.oaep_ciphertext.assign(256, 1);
+    wire::FrameDecoder dec;
+    CHECK_THROWS_WITH_AS(
+        server.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::client_hello, hello)),
+                        out),
+        doctest::Contains(fmt::format("protocol version {} and this cryptochat speaks 3", version)),
+        crypto::UnsupportedVersion);
+  }
 }
 
-TEST_CASE("the client refuses a server hello without version 2 and reports alerts") {
+TEST_CASE("the client refuses a server hello without version 3 and reports alerts") {
   const auto client_key = load("client_rsa2048.pem");
   {
     crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
     wire::ServerHello hello;
-    hello.versions = {7};
+    hello.versions = {2};
     hello.suites = {wire::kSuiteAes256Gcm};
     hello.spki = client_key.public_key().spki_der();
     wire::Bytes out;
     wire::FrameDecoder dec;
     CHECK_THROWS_WITH_AS(
         client.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::server_hello, hello)), out),
-        doctest::Contains("protocol version 7"), crypto::HandshakeError);
+        doctest::Contains("protocol version 2 and this cryptochat speaks 3"), crypto::HandshakeError);
   }
   {
     crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());

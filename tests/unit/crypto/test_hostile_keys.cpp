@@ -155,7 +155,7 @@ TEST_CASE("a server refuses a client key with another exponent before any privat
     const std::size_t after_start = rng.drawn;
     out.clear();
     wire::ClientHello hello;
-    hello.version = wire::kVersion2;
+    hello.version = wire::kVersion3;
     hello.suite = wire::kSuiteAes256Gcm;
     hello.spki = spki_of(client_key.botan().get_n(), h.e);
     hello.oaep_ciphertext.assign(256, 1);
@@ -208,7 +208,7 @@ TEST_CASE("a client refuses a server key with another exponent before it sends a
     CAPTURE(h.what);
     crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
     wire::ServerHello hello;
-    hello.versions = {wire::kVersion2};
+    hello.versions = {wire::kVersion3};
     hello.suites = {wire::kSuiteAes256Gcm};
     hello.spki = spki_of(server_key.botan().get_n(), h.e);
     wire::Bytes out;
@@ -233,7 +233,7 @@ TEST_CASE("an unoffered suite is unsupported_version on both sides") {
     wire::Bytes out;
     server.start(out);
     wire::ClientHello hello;
-    hello.version = wire::kVersion2;
+    hello.version = wire::kVersion3;
     hello.suite = 2;
     hello.spki = client_key.spki_der();
     hello.oaep_ciphertext.assign(256, 1);
@@ -245,7 +245,7 @@ TEST_CASE("an unoffered suite is unsupported_version on both sides") {
   {
     crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());
     wire::ServerHello hello;
-    hello.versions = {wire::kVersion2};
+    hello.versions = {wire::kVersion3};
     hello.suites = {2, 3};
     hello.spki = server_key.spki_der();
     wire::Bytes out;
@@ -261,9 +261,9 @@ TEST_CASE("version errors name the peer's versions whatever layout follows them"
   const auto client_key = load("client_rsa2048.pem");
   const auto server_key = load("rsa2048_pkcs8.pem");
   {
-    // A SERVER_HELLO of versions 3 and 4 whose rest is not version 2's layout.
+    // A SERVER_HELLO of versions 4 and 5 whose rest is not version 3's layout.
     wire::Bytes body(wire::kMagic.begin(), wire::kMagic.end());
-    for (const std::uint8_t b : {2, 0, 3, 0, 4, 1, 0, 9}) {
+    for (const std::uint8_t b : {2, 0, 4, 0, 5, 1, 0, 9}) {
       body.push_back(b);
     }
     body.insert(body.end(), {0xde, 0xad, 0xbe, 0xef});
@@ -273,10 +273,10 @@ TEST_CASE("version errors name the peer's versions whatever layout follows them"
     wire::Bytes out;
     wire::FrameDecoder dec;
     CHECK_THROWS_WITH_AS(client.on_frame(only_frame(dec, frame), out),
-                         doctest::Contains("protocol version 3, 4 and this cryptochat speaks 2"),
+                         doctest::Contains("protocol version 4, 5 and this cryptochat speaks 3"),
                          crypto::UnsupportedVersion);
-    // With version 2 and suite 1 listed, the rest must be version 2's layout.
-    body[6] = 2;
+    // With version 3 and suite 1 listed, the rest must be version 3's layout.
+    body[6] = 3;
     body[11] = 1;
     wire::Bytes frame2;
     wire::append_frame(frame2, wire::FrameType::server_hello, body);
@@ -284,7 +284,7 @@ TEST_CASE("version errors name the peer's versions whatever layout follows them"
     wire::FrameDecoder dec2;
     try {
       static_cast<void>(client2.on_frame(only_frame(dec2, frame2), out));
-      FAIL("a malformed version 2 hello was taken");
+      FAIL("a malformed version 3 hello was taken");
     } catch (const crypto::UnsupportedVersion& e) {
       FAIL(e.what());
     } catch (const wire::ProtocolError& e) {
@@ -292,9 +292,9 @@ TEST_CASE("version errors name the peer's versions whatever layout follows them"
     }
   }
   {
-    // A CLIENT_HELLO of version 3 with a body that is not version 2's layout.
+    // A CLIENT_HELLO of version 4 with a body that is not version 3's layout.
     wire::Bytes body(wire::kMagic.begin(), wire::kMagic.end());
-    body.insert(body.end(), {0x00, 0x03, 0x00, 0x07, 0x01});
+    body.insert(body.end(), {0x00, 0x04, 0x00, 0x07, 0x01});
     wire::Bytes frame;
     wire::append_frame(frame, wire::FrameType::client_hello, body);
     crypto::ServerHandshake server(server_key, "srv", crypto::system_rng());
@@ -302,7 +302,7 @@ TEST_CASE("version errors name the peer's versions whatever layout follows them"
     server.start(out);
     wire::FrameDecoder dec;
     CHECK_THROWS_WITH_AS(server.on_frame(only_frame(dec, frame), out),
-                         doctest::Contains("the client speaks protocol version 3"),
+                         doctest::Contains("the client speaks protocol version 4"),
                          crypto::UnsupportedVersion);
   }
 }
