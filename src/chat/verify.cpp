@@ -31,7 +31,8 @@ std::string verify_text(const wire::Participant& self, const PeerSas& peer) {
 }
 
 std::string verify_room_text(const wire::Participant& self, const std::vector<PeerSas>& clients) {
-  std::string text = fmt::format("your fingerprint: {}\n", crypto::fingerprint_of_hash(self.key_hash));
+  std::string text =
+      fmt::format("your fingerprint: {}\n", crypto::fingerprint_of_hash(self.key_hash));
   if (clients.empty()) {
     text += "nobody is in the room\n";
     return text;

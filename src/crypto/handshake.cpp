@@ -326,8 +326,9 @@ void ServerHandshake::accept(wire::Bytes& out) {
   peer_secret_ = oaep_decrypt_or_random(identity_, peer_transport_, kSecretSize, rng_);
   peer_transport_.clear();
   derive_sas_now(sas_nonce_);
-  send(out, wire::frame_of(wire::FrameType::server_key,
-                           wire::ServerKey{oaep_encrypt(*peer_key_, own_secret_, rng_), sas_nonce_}));
+  send(out,
+       wire::frame_of(wire::FrameType::server_key,
+                      wire::ServerKey{oaep_encrypt(*peer_key_, own_secret_, rng_), sas_nonce_}));
   th_ = transcript_hash();
   derive_keys(false);
   send_finished(out);

@@ -216,9 +216,9 @@ TEST_CASE("the server refuses another protocol version with a clear error") {
     hello.oaep_ciphertext.assign(256, 1);
     wire::FrameDecoder dec;
     CHECK_THROWS_WITH_AS(
-        server.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::client_hello, hello)),
-                        out),
-        doctest::Contains(fmt::format("protocol version {} and this cryptochat speaks 3", version)),
+        server.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::client_hello, hello)), out),
+        doctest::Contains(
+            fmt::format("protocol version {} and this cryptochat speaks 3", version).c_str()),
         crypto::UnsupportedVersion);
   }
 }
@@ -235,7 +235,8 @@ TEST_CASE("the client refuses a server hello without version 3 and reports alert
     wire::FrameDecoder dec;
     CHECK_THROWS_WITH_AS(
         client.on_frame(only_frame(dec, wire::frame_of(wire::FrameType::server_hello, hello)), out),
-        doctest::Contains("protocol version 2 and this cryptochat speaks 3"), crypto::HandshakeError);
+        doctest::Contains("protocol version 2 and this cryptochat speaks 3"),
+        crypto::HandshakeError);
   }
   {
     crypto::ClientHandshake client(client_key, "alice", crypto::system_rng());

@@ -24,6 +24,7 @@
 #include "crypto/key_schedule.hpp"
 #include "crypto/record.hpp"
 #include "crypto/rsa_ops.hpp"
+#include "crypto/sas.hpp"
 #include "crypto/x25519.hpp"
 #include "fixed_rng.hpp"
 #include "handshake_pair.hpp"
@@ -123,6 +124,18 @@ TEST_CASE("PROTOCOL.md vectors: transcript, secrets, signatures, keys and first 
   const auto sk = wire::parse_server_key(frame_view(f_sk).body);
   CHECK(to_hex(crypto::oaep_decrypt_or_random(client_key, sk.oaep_ciphertext, 32, rng)) ==
         to_hex(server_secret));
+
+  // The SAS: the commitment in SERVER_HELLO is to the nonce in SERVER_KEY, and the words come
+  // from both hellos and that nonce (section 7).
+  CHECK(to_hex(sh.sas_commitment) == to_hex(hex(v, "sas_commitment")));
+  CHECK(to_hex(sk.sas_nonce) == to_hex(hex(v, "sas_nonce")));
+  CHECK(crypto::sas_commitment(sk.sas_nonce) == sh.sas_commitment);
+  wire::Bytes hellos = f_sh;
+  hellos.insert(hellos.end(), f_ch.begin(), f_ch.end());
+  const auto sas = crypto::derive_sas(hellos, sk.sas_nonce);
+  CHECK(to_hex(sas) == to_hex(hex(v, "sas")));
+  REQUIRE(v.count("sas_words") == 1);
+  CHECK(crypto::sas_words(sas) == v.at("sas_words"));
 
   // The transcript hash over the three handshake frames.
   wire::Bytes transcript = f_sh;
@@ -371,7 +384,10 @@ TEST_CASE("print fresh PROTOCOL.md vectors (CRYPTOCHAT_PRINT_VECTORS=1)") {
     }
     return f;
   };
-  const auto server_fixed = fixed(0x10, 0xA0);
+  auto server_fixed = fixed(0x10, 0xA0);
+  for (std::size_t i = 0; i < 32; ++i) {
+    server_fixed.sas_nonce.push_back(static_cast<std::uint8_t>(0xE0 + i));
+  }
   const auto client_fixed = fixed(0x40, 0xC0);
   test::FixedRng server_rng("cryptochat vector server");
   test::FixedRng client_rng("cryptochat vector client");
@@ -412,4 +428,10 @@ TEST_CASE("print fresh PROTOCOL.md vectors (CRYPTOCHAT_PRINT_VECTORS=1)") {
   line("record_server_finished", t.frames[3]);
   line("record_client_finished", t.frames[4]);
   line("record_client_data_1", data);
+  line("sas_nonce", server_fixed.sas_nonce);
+  wire::SasNonce nonce{};
+  std::copy(server_fixed.sas_nonce.begin(), server_fixed.sas_nonce.end(), nonce.begin());
+  line("sas_commitment", crypto::sas_commitment(nonce));
+  line("sas", est.sas);
+  std::cout << "sas_words = " << crypto::sas_words(est.sas) << "\n";
 }
