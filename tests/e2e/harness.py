@@ -46,7 +46,7 @@ RUN_TIMEOUT = 40     # for one process to finish a transfer
 
 # Frame types of PROTOCOL.md section 2, for the tests that speak the protocol by hand.
 SERVER_HELLO, CLIENT_HELLO, SERVER_KEY = 0x01, 0x02, 0x03
-PROTOCOL_VERSION = 2   # version 1 (with RSA-PSS signatures) is no longer spoken
+PROTOCOL_VERSION = 3   # versions 1 (RSA-PSS signatures) and 2 (no SAS commitment) are not spoken
 ALERT, RECORD = 0x15, 0x17
 ALERT_UNSUPPORTED_VERSION = 2
 HEADER = 5
@@ -585,7 +585,7 @@ class HostileTestCase(SessionTestCase):
     def server_hello(self, versions=(PROTOCOL_VERSION,), suites=(1,)):
         body = (MAGIC + bytes([len(versions)]) + b"".join(struct.pack(">H", v) for v in versions)
                 + bytes([len(suites)]) + b"".join(struct.pack(">H", s) for s in suites)
-                + os.urandom(32) + field16(self.spki_der("server")))
+                + os.urandom(32) + field16(self.spki_der("server")) + os.urandom(32))
         return frame(SERVER_HELLO, body)
 
     def assert_dropped_quickly(self, sock, what, limit=QUICK_DROP):

@@ -490,7 +490,7 @@ class ClearCliTest(SessionTestCase):
             r"cryptochat: handshake: hello sent at \d+\.\d ms$",
             r"cryptochat: handshake: server key SHA256:\S{43} \(2048 bits\) received at \d+\.\d ms$",
             r"cryptochat: first contact with 127\.0\.0\.1:\d+: .*",
-            r"cryptochat: handshake: done at \d+\.\d ms; protocol version 2, cipher suite 1 "
+            r"cryptochat: handshake: done at \d+\.\d ms; protocol version 3, cipher suite 1 "
             r"\(X25519, RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM\)$",
             r"cryptochat: connected to srv \(SHA256:\S{43}\) at 127\.0\.0\.1:\d+$",
             r"cryptochat: session with 127\.0\.0\.1:\d+ ended: both sides ended their data and "

@@ -647,7 +647,8 @@ class HostileKeysTest(HostileTestCase):
         body = (MAGIC + bytes([len(versions)]) + b"".join(struct.pack(">H", v) for v in versions)
                 + bytes([len(suites)]) + b"".join(struct.pack(">H", s) for s in suites))
         body += rest if rest is not None else (
-            os.urandom(32) + field16(spki if spki is not None else self.spki_der("server")))
+            os.urandom(32) + field16(spki if spki is not None else self.spki_der("server")) +
+            os.urandom(32))
         return frame(SERVER_HELLO, body)
 
     def against(self, payload, *args, code=1):

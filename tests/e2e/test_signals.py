@@ -381,14 +381,15 @@ class PythonClient:
                                                 serialization.PublicFormat.Raw)
         client_secret = os.urandom(32)
         transport = server_key.encrypt(client_secret, oaep)
-        ch_body = (b"CCHT" + struct.pack(">HH", 2, 1) + eph_pub +
+        ch_body = (b"CCHT" + struct.pack(">HH", 3, 1) + eph_pub +
                    struct.pack(">H", len(own_spki)) + own_spki +
                    struct.pack(">H", len(transport)) + transport)
         ch = bytes([0x02]) + struct.pack(">I", len(ch_body)) + ch_body
         sock.sendall(ch)
         kind, body, sk = read_frame(sock)
         assert kind == 0x03, kind
-        server_secret = own.decrypt(body[2:], oaep)
+        transport_len = struct.unpack(">H", body[:2])[0]
+        server_secret = own.decrypt(body[2:2 + transport_len], oaep)
         self.th = hashlib.sha256(sh + ch + sk).digest()
         ikm = eph.exchange(x25519.X25519PublicKey.from_public_bytes(server_eph)) + \
             client_secret + server_secret

@@ -178,8 +178,8 @@ class PoisoningTest(HostileTestCase):
         port = listener.getsockname()[1]
         hello = frame(SERVER_HELLO, MAGIC + bytes([1]) + struct.pack(">H", PROTOCOL_VERSION) +
                       bytes([1]) + struct.pack(">H", 1) + os.urandom(32) +
-                      field16(self.spki_der("other")))
-        answer = frame(SERVER_KEY, field16(os.urandom(256)))
+                      field16(self.spki_der("other")) + os.urandom(32))
+        answer = frame(SERVER_KEY, field16(os.urandom(256)) + os.urandom(32))
 
         def serve_once():
             listener.settimeout(20)
