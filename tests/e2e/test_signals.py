@@ -358,7 +358,8 @@ class PythonClient:
     """The client side of PROTOCOL.md sections 3-5 in Python (cryptography), to send records
     the real client never would."""
 
-    def __init__(self, sock, key_path):
+    def __init__(self, sock, key_path, complete=True):
+        """Runs the handshake up to SERVER_KEY; then, unless complete is False, finish()."""
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, x25519
         self.sock = sock
@@ -401,6 +402,11 @@ class PythonClient:
         self.recv_key, self.recv_iv = expand("cryptochat v2 s2c key", 32), \
             expand("cryptochat v2 s2c iv", 12)
         self.send_seq = self.recv_seq = 0
+        if complete:
+            self.finish()
+
+    def finish(self):
+        """Key confirmation: the server's FINISHED checked, ours sent."""
         kind, content = self.receive()
         assert kind == 0x01 and content[:32] == self.th, "the server's FINISHED"
         self.send(0x01, self.th + bytes([3]) + b"py!")
@@ -534,6 +540,25 @@ class PythonPeerTest(SessionTestCase):
         self.assertEqual(kinds, [0x03, 0x02])
         server.finish(1, timeout=RUN_TIMEOUT)
         self.assert_cut_off(server)
+
+    def test_a_handshake_past_server_key_when_a_room_stops_gets_an_abort(self):
+        # PROTOCOL.md section 9: a room shutting down lets a handshake past SERVER_KEY complete
+        # and sends it an ABORT saying so. A member that never confirms the room's QUIT keeps
+        # the room waiting meanwhile.
+        server = self.start_server(once=False, stdin=None)
+        stuck = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.addCleanup(stuck.close)
+        PythonClient(stuck, self.keys["client"])
+        server.wait_for(rb"joined from")
+        late = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.addCleanup(late.close)
+        peer = PythonClient(late, self.keys["other"], complete=False)
+        server.signal(signal.SIGTERM)
+        server.wait_for(rb"stopped: ending the chat")
+        peer.finish()
+        record = peer.receive()
+        self.assertEqual(record, (0x05, b"the server is shutting down"))
+        server.finish(0, timeout=RUN_TIMEOUT)
 
     def test_a_bad_record_after_the_handshake_is_answered_with_an_abort(self):
         server = self.start_server(stdin=None, stdout=self.path("server.out"))
