@@ -1,5 +1,7 @@
 #include "chat/local_end.hpp"
 
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -65,6 +67,23 @@ void LocalEnd::close_input() {
   input_open_ = false;
   watch_input();
   typed_.finish([this](wire::ByteView line) { on_.commands.send(line); });
+}
+
+std::uint64_t LocalEnd::unread_input_bytes() const {
+  struct stat st {};
+  if (::fstat(settings_.in_fd, &st) != 0) {
+    return 0;
+  }
+  if (S_ISREG(st.st_mode)) {
+    const off_t at = ::lseek(settings_.in_fd, 0, SEEK_CUR);
+    return at >= 0 && at < st.st_size ? static_cast<std::uint64_t>(st.st_size - at) : 0;
+  }
+  int pending = 0;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): ioctl's interface
+  if (::ioctl(settings_.in_fd, FIONREAD, &pending) != 0 || pending < 0) {
+    return 0;
+  }
+  return static_cast<std::uint64_t>(pending);
 }
 
 void LocalEnd::input_ended() {

@@ -3,6 +3,7 @@
 // output looks another; the command line picks both once (cli/local_end.hpp).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -69,6 +70,10 @@ class LocalEnd {
   [[nodiscard]] bool input_open() const { return input_open_; }
   // No more input: the unfinished typed line, if any, is sent first.
   void close_input();
+  // How many bytes of the input are there and not read yet: for a regular file what lies past
+  // the read position, for a pipe or socket what it holds now (FIONREAD); 0 when that cannot be
+  // known. Bytes read are always sent at once, so these are the bytes a peer's QUIT cuts off.
+  [[nodiscard]] std::uint64_t unread_input_bytes() const;
 
   // This program's own text (command output, notices), whole lines already safe to show:
   // above the line being typed, or to the output.

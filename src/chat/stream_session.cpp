@@ -98,6 +98,10 @@ void StreamSession::on_peer_end(bool quit) {
       end_ = SessionEnd::peer_quit;
     }
     console_.info("{} ended the chat", printable(channel_.peer_name()));
+    if (local_.input_mode() == InputMode::pipe && local_.input_open()) {
+      // Bytes still waiting in our input will never be sent: exit 0 would claim they were.
+      input_cut_off_ = local_.unread_input_bytes();
+    }
     local_.close_input();  // the channel ends this side too
   } else if (local_.input_mode() != InputMode::pipe && !channel_.local_closed()) {
     console_.info("{} left", printable(channel_.peer_name()));
@@ -301,6 +305,12 @@ SessionResult StreamSession::run() {
   if (channel_.counts().key_updates_sent + channel_.counts().key_updates_received > 0) {
     console_.debug("key updates with {}: {} sent, {} received", conn_.peer(),
                    channel_.counts().key_updates_sent, channel_.counts().key_updates_received);
+  }
+  if (input_cut_off_ > 0) {
+    throw Error(ExitCode::failure,
+                fmt::format("{} ended the chat before our input was all sent: {} bytes of it "
+                            "(at least) were not delivered",
+                            printable(channel_.peer_name()), input_cut_off_));
   }
   return SessionResult{end_, channel_.counts()};
 }
