@@ -4,7 +4,9 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "chat/channel.hpp"
 #include "chat/handshake_driver.hpp"
@@ -44,15 +46,15 @@ struct ConnectOptions {
   bool hash_known_hosts = false;  // write new known_hosts lines hashed
 };
 
-// After the handshake, the user refused the server's key: the server is told as after any
-// error of a session, with an ABORT (PROTOCOL.md section 6), whose text is the one a client
-// that distrusts a key sends (section 7); it gets up to 2 s to read it and close. Best effort:
-// the refusal is what is reported.
+// After the handshake, before the session: the user refused the server's key, or it could not
+// be recorded. The server is told as after any error of a session, with an ABORT (PROTOCOL.md
+// section 6) saying `reason`, and gets up to 2 s to read it and close. Best effort: the local
+// error is what is reported.
 void refuse_established(net::EventLoop& loop, chat::Connection& conn,
-                        crypto::Established established) {
+                        crypto::Established established, std::string_view reason) {
   try {
     chat::Channel channel(std::move(established), {chat::Channel::Role::client, false});
-    channel.abort(chat::kClientDistrustText, conn.outbox());
+    channel.abort(reason, conn.outbox());
     conn.start_closing();
     const auto deadline = net::Clock::now() + std::chrono::seconds(2);
     bool closed = conn.close_some();
@@ -136,14 +138,25 @@ void connect(const ConnectOptions& opts, const Console& console) {
       const auto answer =
           ask_first_contact(first_contact_lines(address, connected_to, fp), fp, stop.fd());
       if (!accepted(answer)) {
-        refuse_established(loop, conn, std::move(established));
+        // The text a client that distrusts a key sends (PROTOCOL.md section 7).
+        refuse_established(loop, conn, std::move(established), chat::kClientDistrustText);
         throw AuthError(fmt::format("the key {} of {} was not accepted ({}); nothing was "
                                     "recorded in {}",
                                     fp, address, describe_refusal(answer), known_hosts.path()));
       }
     }
-    const auto added = trust::record_server(known_hosts.path(), address, fp, connected_to,
-                                            opts.hash_known_hosts);
+    std::vector<std::string> added;
+    try {
+      added = trust::record_server(known_hosts.path(), address, fp, connected_to,
+                                   opts.hash_known_hosts);
+    } catch (const std::exception& e) {
+      // A file that cannot be written (or a key another client recorded meanwhile): the
+      // session does not start, and the server is told so.
+      refuse_established(loop, conn, std::move(established),
+                         dynamic_cast<const AuthError*>(&e) != nullptr ? chat::kClientDistrustText
+                                                                        : chat::abort_text(e));
+      throw;
+    }
     if (verdict == trust::HostVerdict::first_contact) {
       console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
                    known_hosts.path());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -60,9 +61,22 @@ void list(const KnownHostsOptions& opts, const Console& console) {
   }
 }
 
-void remove(const KnownHostsOptions& opts) {
+void remove(const KnownHostsOptions& opts, const Console& console) {
   const std::string path = trust::default_known_hosts_path();
   check_address(opts.address);
+  {
+    // The malformed lines that stay are named as list and connect name them, with the line
+    // numbers they have now.
+    const auto hosts = trust::KnownHosts::load(path);
+    const auto going = hosts.entries_for(opts.address);
+    const auto bad = hosts.malformed();
+    const auto warnings = hosts.malformed_warnings();
+    for (std::size_t i = 0; i < bad.size(); ++i) {
+      if (std::ranges::none_of(going, [&](const auto& e) { return e.line == bad[i].line; })) {
+        console.warn("{}", printable(warnings[i]));
+      }
+    }
+  }
   const auto removed = trust::remove_known_host(path, opts.address);
   if (removed.empty()) {
     no_entry(opts.address, path);
@@ -117,7 +131,7 @@ Command add_known_hosts(CLI::App& app) {
     if (options.list->parsed()) {
       list(options, console);
     } else if (options.remove->parsed()) {
-      remove(options);
+      remove(options, console);
     } else if (options.hash->parsed()) {
       hash(console);
     }
