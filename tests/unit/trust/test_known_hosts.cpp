@@ -279,7 +279,8 @@ TEST_CASE("known_hosts: remove_known_host drops the address's lines and keeps ev
 
 namespace {
 
-// The salt 01 02 .. 14 (hex) and HMAC-SHA1(salt, "example.org:5000"), as Python's hmac makes it.
+// PROTOCOL.md section 7's example: the salt 01 02 .. 14 (hex) and HMAC-SHA1(salt,
+// "example.org:5000"), as Python's hmac makes it.
 const std::string kHashedExample = "|1|AQIDBAUGBwgJCgsMDQ4PEBESExQ=|HsT3jGX2hzlyZmEdVzshrPoKBHA=";
 
 std::vector<std::uint8_t> example_salt() {
