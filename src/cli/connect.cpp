@@ -140,9 +140,10 @@ void connect(const ConnectOptions& opts, const Console& console) {
       if (!accepted(answer)) {
         // The text a client that distrusts a key sends (PROTOCOL.md section 7).
         refuse_established(loop, conn, std::move(established), chat::kClientDistrustText);
-        throw AuthError(fmt::format("the key {} of {} was not accepted ({}); nothing was "
-                                    "recorded in {}",
-                                    fp, address, describe_refusal(answer), known_hosts.path()));
+        throw AuthError(
+            fmt::format("the key {} of {} was not accepted ({}); nothing was "
+                        "recorded in {}",
+                        fp, address, describe_refusal(answer), known_hosts.path()));
       }
     }
     std::vector<std::string> added;
@@ -154,7 +155,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
       // session does not start, and the server is told so.
       refuse_established(loop, conn, std::move(established),
                          dynamic_cast<const AuthError*>(&e) != nullptr ? chat::kClientDistrustText
-                                                                        : chat::abort_text(e));
+                                                                       : chat::abort_text(e));
       throw;
     }
     if (verdict == trust::HostVerdict::first_contact) {

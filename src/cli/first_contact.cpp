@@ -21,7 +21,8 @@ namespace cryptochat::cli {
 
 namespace {
 
-constexpr const char* kQuestion = "Are you sure you want to continue connecting (yes/no/[fingerprint])? ";
+constexpr const char* kQuestion =
+    "Are you sure you want to continue connecting (yes/no/[fingerprint])? ";
 constexpr const char* kAgain = "Please type 'yes', 'no' or the fingerprint: ";
 // An answer is a word or a fingerprint; longer lines are not answers (and are not kept).
 constexpr std::size_t kMaxAnswerBytes = 256;
@@ -76,11 +77,11 @@ std::string describe_refusal(FirstContactAnswer answer) {
 std::vector<std::string> first_contact_lines(const std::string& address,
                                              const std::string& connected_to,
                                              const std::string& fingerprint) {
-  const bool elsewhere =
-      !connected_to.empty() && trust::canonical_address(connected_to) != trust::canonical_address(address);
+  const bool elsewhere = !connected_to.empty() && trust::canonical_address(connected_to) !=
+                                                      trust::canonical_address(address);
   return {
-      elsewhere ? fmt::format("The authenticity of server '{}' ({}) can't be established.",
-                              address, connected_to)
+      elsewhere ? fmt::format("The authenticity of server '{}' ({}) can't be established.", address,
+                              connected_to)
                 : fmt::format("The authenticity of server '{}' can't be established.", address),
       fmt::format("Its key fingerprint is {}.", fingerprint),
   };

@@ -47,7 +47,8 @@ void list(const KnownHostsOptions& opts, const Console& console) {
   }
   std::size_t shown = 0;
   // A hashed line shows its hashed address: the file does not say whose it is.
-  for (const auto& entry : opts.address.empty() ? hosts.entries() : hosts.entries_for(opts.address)) {
+  for (const auto& entry :
+       opts.address.empty() ? hosts.entries() : hosts.entries_for(opts.address)) {
     if (entry.malformed.empty()) {
       fmt::print("{} {}\n", printable(entry.address), entry.fingerprint);
       ++shown;

@@ -241,8 +241,7 @@ KnownHosts parse_known_hosts(std::string_view text, const std::string& path) {
         why = "the hashed address is not |1|SALT|HASH with a 20-byte salt and hash in base64";
       }
     } else if (!is_storable_address(address)) {
-      why = fmt::format("the address has control characters or is over {} bytes",
-                        kMaxAddressBytes);
+      why = fmt::format("the address has control characters or is over {} bytes", kMaxAddressBytes);
     } else {
       line.key = canonical_address(address);
     }
@@ -360,8 +359,7 @@ std::vector<KnownHostEntry> remove_known_host(const std::string& path, std::stri
   if (is_missing(path)) {
     return {};
   }
-  const FileContents file =
-      read_file(path, detail::kMaxTrustFileBytes, kWhat, FileRule::trusted);
+  const FileContents file = read_file(path, detail::kMaxTrustFileBytes, kWhat, FileRule::trusted);
   const std::string_view text = file.bytes;
   const KnownHosts hosts = parse_known_hosts(text, path);
   std::vector<KnownHostEntry> removed = hosts.entries_for(address);
@@ -489,8 +487,8 @@ KnownHostsLock::KnownHostsLock(const std::string& path) {
   struct stat st {};
   std::optional<std::string> problem;
   if (::fstat(fd_, &st) != 0) {
-    problem = fmt::format("cannot read known_hosts lock file '{}': {}", lock_path,
-                          errno_text(errno));
+    problem =
+        fmt::format("cannot read known_hosts lock file '{}': {}", lock_path, errno_text(errno));
   } else if (!S_ISREG(st.st_mode)) {
     problem = fmt::format("cannot use known_hosts lock file '{}': not a regular file", lock_path);
   } else {

@@ -105,11 +105,11 @@ class KnownHosts {
   friend KnownHosts parse_known_hosts(std::string_view text, const std::string& path);
 
   struct Line {
-    std::size_t number = 0;   // as read; 0 when made by set()
-    std::string text;         // as read (without its line end), or as made by set()
-    std::string address;      // the first field; empty for blank and comment lines
-    std::string fingerprint;  // empty for blank, comment and malformed lines
-    std::string key;          // canonical_address(address) of a plain address; else empty
+    std::size_t number = 0;          // as read; 0 when made by set()
+    std::string text;                // as read (without its line end), or as made by set()
+    std::string address;             // the first field; empty for blank and comment lines
+    std::string fingerprint;         // empty for blank, comment and malformed lines
+    std::string key;                 // canonical_address(address) of a plain address; else empty
     std::vector<std::uint8_t> salt;  // of a hashed address (else empty)
     std::vector<std::uint8_t> hash;  // of a hashed address (else empty)
     std::string malformed;           // why the line is malformed; empty when it is not

@@ -192,8 +192,8 @@ TEST_CASE("verify_server: --strict refuses an unknown server, and only that") {
 TEST_CASE("verify_server: a malformed line that names the server refuses it") {
   const test::TempDir dir;
   const std::string path = dir.file("known_hosts");
-  const std::string text = std::string("other:9 ") + kFpC + "\nhost:1 SHA256:cut-short\n" +
-                           "127.0.0.1:7\n";
+  const std::string text =
+      std::string("other:9 ") + kFpC + "\nhost:1 SHA256:cut-short\n" + "127.0.0.1:7\n";
   test::write_text(path, text);
   auto hosts = trust::KnownHosts::load(path);
   // Another server is checked as usual.
@@ -235,7 +235,7 @@ TEST_CASE("record_server: hashed lines on request, found again by address") {
   CHECK(trust::verify_server(hosts, "example.org:5000", kFpA, std::nullopt, "127.0.0.1:5000") ==
         trust::HostVerdict::known_match);
   CHECK_FALSE(trust::needs_recording(hosts, "example.org:5000", "127.0.0.1:5000"));
-  CHECK_THROWS_WITH_AS(trust::verify_server(hosts, "localhost:5000", kFpB, std::nullopt,
-                                            "127.0.0.1:5000"),
-                       doctest::Contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), AuthError);
+  CHECK_THROWS_WITH_AS(
+      trust::verify_server(hosts, "localhost:5000", kFpB, std::nullopt, "127.0.0.1:5000"),
+      doctest::Contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), AuthError);
 }

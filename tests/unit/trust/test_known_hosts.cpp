@@ -80,8 +80,8 @@ TEST_CASE("known_hosts: each malformed line is kept, named with its line number,
       {"address over 300 bytes", entry(std::string(301, 'a'), kFpA), false},
       {"line over 1024 bytes", std::string(1000, ' ') + entry("host:1", kFpA), true},
       {"bad hashed address", std::string("|1|AAAA|AAAA ") + kFpA + "\n", false},
-      {"hashed address of another kind", std::string("|2|AQIDBAUGBwgJCgsMDQ4PEBESExQ=|x ") + kFpA + "\n",
-       false},
+      {"hashed address of another kind",
+       std::string("|2|AQIDBAUGBwgJCgsMDQ4PEBESExQ=|x ") + kFpA + "\n", false},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
@@ -353,8 +353,8 @@ TEST_CASE("known_hosts: hash_known_hosts hashes the plain lines and keeps the re
   const std::string path = dir.file("known_hosts");
   const std::string kept_comment = "# my servers\n";
   const std::string kept_bad = "broken line\n";
-  test::write_text(path, kept_comment + entry("A.example:01", kFpA) + kept_bad +
-                             kHashedExample + " " + kFpB + "\n" + entry("[::1]:5", kFpC));
+  test::write_text(path, kept_comment + entry("A.example:01", kFpA) + kept_bad + kHashedExample +
+                             " " + kFpB + "\n" + entry("[::1]:5", kFpC));
   CHECK(trust::hash_known_hosts(path) == 2);
   const std::string text = test::read_text(path);
   CHECK(text.starts_with(kept_comment + "|1|"));
@@ -388,8 +388,8 @@ TEST_CASE("known_hosts: writes refuse a file or lock file others can write, as r
   auto hosts = trust::parse_known_hosts(text, path);
   hosts.set("b:2", kFpB);
   CHECK_THROWS_WITH_AS(hosts.save(), doctest::Contains("permissions 0664"), IoError);
-  CHECK_THROWS_WITH_AS(trust::remove_known_host(path, "a:1"),
-                       doctest::Contains("permissions 0664"), IoError);
+  CHECK_THROWS_WITH_AS(trust::remove_known_host(path, "a:1"), doctest::Contains("permissions 0664"),
+                       IoError);
   CHECK_THROWS_WITH_AS(trust::hash_known_hosts(path), doctest::Contains("permissions 0664"),
                        IoError);
   CHECK(test::read_text(path) == text);
