@@ -36,6 +36,7 @@ struct ConnectOptions {
   std::string peer_fingerprint;
   double connect_timeout = 10;
   double end_timeout = 30;  // 0: no limit
+  std::string format = "auto";
   bool progress = false;
   bool no_color = false;
 };
@@ -114,6 +115,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
                established.peer_key.fingerprint(), conn.peer());
   chat::LocalSettings settings =
       standard_local_settings(identity, display_name(opts.identity), opts.no_color);
+  apply_format(settings, opts.format, AutoFormat::raw_until_room);
   std::optional<ProgressMeter> progress;
   if (opts.progress) {
     settings.progress = &progress.emplace(standard_progress(settings));
@@ -150,6 +152,10 @@ Command add_connect(CLI::App& app) {
   add_end_timeout_option(*cmd, opts->end_timeout);
   cmd->add_flag("--progress", opts->progress,
                 "Show bytes sent and received, the rate and the time left on stderr");
+  add_format_option(*cmd, opts->format,
+                    "Standard output when it is not a terminal: raw bytes, or a log of a room: "
+                    "lines (tab-separated) or json (auto: raw until the server turns out to be "
+                    "a room, then lines)");
   add_no_color_option(*cmd, opts->no_color);
   add_identity_options(*cmd, opts->identity);
   return when_parsed(cmd, opts, connect);
