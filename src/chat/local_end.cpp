@@ -153,15 +153,28 @@ ViewOutput LocalEnd::view_output() const {
   return ViewOutput{settings_.out_fd, editor_.get(), settings_.colour};
 }
 
-PeerOutput::PeerOutput(const LocalEnd& local, wire::Participant peer) : local_(local) {
-  if (local.settings().output == OutputMode::terminal) {
-    view_.emplace(local.view_output(), std::move(peer));
+PeerOutput::PeerOutput(const LocalEnd& local, wire::Participant peer)
+    : local_(local), peer_(std::move(peer)) {
+  switch (local.settings().output) {
+    case OutputMode::terminal:
+      view_.emplace(local.view_output(), peer_);
+      break;
+    case OutputMode::lines:
+      log_.emplace(local.settings().out_fd, LogFormat::lines);
+      break;
+    case OutputMode::json:
+      log_.emplace(local.settings().out_fd, LogFormat::json);
+      break;
+    case OutputMode::raw:
+      break;
   }
 }
 
 void PeerOutput::show(wire::ByteView data) {
   if (view_) {
     view_->show(data);
+  } else if (log_) {
+    log_->message(peer_, data);
   } else {
     write_all(local_.settings().out_fd, data, "standard output");
   }
@@ -173,6 +186,8 @@ void PeerOutput::show(wire::ByteView data) {
 void PeerOutput::show_relayed(const wire::Participant& sender, wire::ByteView data) {
   if (view_) {
     view_->show_message(sender, data);
+  } else if (log_) {
+    log_->message(sender, data);
   } else {
     write_all(local_.settings().out_fd, data, "standard output");
   }
@@ -184,6 +199,37 @@ void PeerOutput::show_relayed(const wire::Participant& sender, wire::ByteView da
 void PeerOutput::flush() {
   if (view_) {
     view_->flush();
+  } else if (log_) {
+    log_->flush();
+  }
+}
+
+void PeerOutput::show_event(wire::RoomEventKind kind, const wire::Participant& who) {
+  if (!log_) {
+    return;
+  }
+  switch (kind) {
+    case wire::RoomEventKind::joined:
+      log_->event(LogKind::joined, who);
+      break;
+    case wire::RoomEventKind::left:
+      log_->event(LogKind::left, who);
+      break;
+    case wire::RoomEventKind::present:
+      log_->event(LogKind::present, who);
+      break;
+  }
+}
+
+void PeerOutput::show_own(wire::ByteView data) {
+  if (log_) {
+    log_->message(local_.settings().self, data);
+  }
+}
+
+void PeerOutput::room_seen() {
+  if (!view_ && !log_ && local_.settings().log_if_room) {
+    log_.emplace(local_.settings().out_fd, LogFormat::lines);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "chat/log_view.hpp"
 #include "chat/terminal_view.hpp"
 #include "chat/typed_input.hpp"
 #include "net/event_loop.hpp"
@@ -29,6 +30,8 @@ enum class InputMode {
 enum class OutputMode {
   raw,       // what peers send, byte for byte
   terminal,  // "[HH:MM:SS] name: text" lines with every control neutralised
+  lines,     // a log: one line per line said, tab-separated fields (chat/log_view.hpp)
+  json,      // a log: one JSON object per line said
 };
 
 struct LocalSettings {
@@ -37,8 +40,11 @@ struct LocalSettings {
   InputMode input = InputMode::pipe;
   OutputMode output = OutputMode::raw;  // terminal whenever input is interactive
   bool colour = false;                  // terminal output only: names coloured by key
-  wire::Participant self;               // this side's key hash and name: /who, own lines
-  ProgressMeter* progress = nullptr;    // --progress: counts what is read in and written out
+  // Raw output becomes a lines log once the peer shows it is a room (a RELAY or ROOM_EVENT):
+  // `connect --format auto`, which cannot know beforehand.
+  bool log_if_room = false;
+  wire::Participant self;             // this side's key hash and name: /who, own lines
+  ProgressMeter* progress = nullptr;  // --progress: counts what is read in and written out
 };
 
 // What the local side's input does, for whoever runs the chat.
@@ -109,10 +115,18 @@ class PeerOutput {
   void show_relayed(const wire::Participant& sender, wire::ByteView data);
   // Writes out the partial line (the peer ended its data).
   void flush();
+  // Log output only (lines, json), otherwise nothing: who joined, left or was there (a left
+  // sender's unfinished line first), and what this side itself said (a room's operator).
+  void show_event(wire::RoomEventKind kind, const wire::Participant& who);
+  void show_own(wire::ByteView data);
+  // The peer turned out to be a room (LocalSettings::log_if_room).
+  void room_seen();
 
  private:
   const LocalEnd& local_;
+  wire::Participant peer_;
   std::optional<TerminalView> view_;
+  std::optional<LogView> log_;
 };
 
 }  // namespace cryptochat::chat

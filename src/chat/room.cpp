@@ -174,6 +174,14 @@ void Room::leave(Member& m) {
   m.stage = Member::Stage::gone;
   update_backlog(m);
   announce(m, wire::RoomEventKind::left);
+  log_left(m);
+}
+
+void Room::log_left(Member& m) {
+  if (m.announced) {
+    m.output.flush();
+    m.output.show_event(wire::RoomEventKind::left, m.who);
+  }
 }
 
 void Room::drop(Member& m, const std::string& why, bool tell_peer, const std::string& told) {
@@ -193,6 +201,7 @@ void Room::drop(Member& m, const std::string& why, bool tell_peer, const std::st
   }
   update_backlog(m);
   announce(m, wire::RoomEventKind::left);
+  log_left(m);
 }
 
 void Room::relay(const Member& from, wire::ByteView data) {
@@ -227,20 +236,23 @@ void Room::join(JoinedPeer peer) {
   const std::uint64_t id = next_id_++;
   auto owned = std::make_unique<Member>(*this, std::move(peer));
   Member& m = *owned;
-  const bool refused = full() || closing_;
+  const bool unadmitted = settings_.admits && !settings_.admits(m.channel.peer_key());
+  const bool refused = full() || closing_ || unadmitted;
   m.watch =
       loop_.watch(m.conn->fd(), EPOLLIN, [this, &m](std::uint32_t events) { on_ready(m, events); });
   members_.emplace(id, std::move(owned));
   if (refused) {
-    drop(m,
-         closing_ ? std::string("the server is shutting down")
-                  : fmt::format("the room is full ({} clients)", settings_.max_clients),
-         true);
+    std::string why = closing_ ? std::string("the server is shutting down")
+                      : unadmitted
+                          ? std::string(kNoLongerAuthorized)
+                          : fmt::format("the room is full ({} clients)", settings_.max_clients);
+    drop(m, why, true);
     return;
   }
   console_.info("{} ({}) joined from {}", m.label, m.fingerprint, m.conn->peer());
   m.announced = true;
   announce(m, wire::RoomEventKind::joined);
+  m.output.show_event(wire::RoomEventKind::joined, m.who);
   tell_present(m);
   // Records that came with the client's last handshake frame.
   on_ready(m, 0);
@@ -283,6 +295,19 @@ void Room::on_ready(Member& m, std::uint32_t events) {
   if (m.stage == Member::Stage::present && !m.conn->has_output()) {
     m.conn->release_idle_memory();
   }
+}
+
+std::size_t Room::remove_unadmitted() {
+  std::size_t removed = 0;
+  for (auto& [id, m] : members_) {
+    if (m->stage == Member::Stage::present && settings_.admits &&
+        !settings_.admits(m->channel.peer_key())) {
+      drop(*m, fmt::format("{} (its key is no longer in the allow list)", kNoLongerAuthorized),
+           true, kNoLongerAuthorized);
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 void Room::close() {

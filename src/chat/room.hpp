@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include "chat/handshake_stage.hpp"
 #include "chat/local_end.hpp"
+#include "crypto/keys.hpp"
 #include "net/event_loop.hpp"
 #include "util/console.hpp"
 #include "wire/bytes.hpp"
@@ -34,7 +36,13 @@ inline constexpr auto kStallTime = std::chrono::seconds(2);
 struct RoomSettings {
   std::size_t max_clients = 1000;
   std::chrono::milliseconds idle_timeout{0};  // 0: none
+  // Who may be in the room (the allow list as it is now); empty: everyone. A newcomer whose
+  // handshake passed an older list is refused when this says no (ABORT kNoLongerAuthorized).
+  std::function<bool(const crypto::PublicKey&)> admits;
 };
+
+// The ABORT reason of a participant whose key the allow list no longer has.
+inline constexpr const char* kNoLongerAuthorized = "no longer authorized";
 
 class Room {
  public:
@@ -58,6 +66,9 @@ class Room {
   [[nodiscard]] bool takes_input() const { return !members_.empty() && holding_ == 0; }
   // Who is in the room (announced and not leaving), for the operator's /who.
   [[nodiscard]] std::vector<wire::Participant> participants() const;
+  // Ends the session of every participant settings.admits no longer admits (ABORT
+  // kNoLongerAuthorized, a `left` to the others); returns how many.
+  std::size_t remove_unadmitted();
   // Ends the chat for everyone (QUIT): they confirm, then leave.
   void close();
   // Ends the session in error for everyone (ABORT with reason), sending what the sockets take
@@ -76,6 +87,8 @@ class Room {
   // Removes a participant. tell_peer: an ABORT goes out first, with told (why when empty).
   void drop(Member& m, const std::string& why, bool tell_peer, const std::string& told = {});
   void leave(Member& m);
+  // A log's line for an announced participant that left (its unfinished line first).
+  void log_left(Member& m);
   void update_backlog(Member& m);
   // Stalls, idle timeouts and closes that took too long; then removes whoever is done and
   // updates what the loop watches for the others. Once per turn of the loop.

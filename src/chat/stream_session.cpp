@@ -69,10 +69,13 @@ void StreamSession::on_data(wire::ByteView data) {
 }
 
 void StreamSession::on_relay(const wire::Participant& sender, wire::ByteView data) {
+  output_.room_seen();
   output_.show_relayed(sender, data);
 }
 
 void StreamSession::on_room_event(const wire::RoomEvent& event) {
+  output_.room_seen();
+  output_.show_event(event.kind, event.who);
   if (event.kind == wire::RoomEventKind::left) {
     const auto it = std::find_if(others_.begin(), others_.end(), [&](const auto& p) {
       return p.key_hash == event.who.key_hash && p.name == event.who.name;
@@ -292,6 +295,11 @@ SessionResult StreamSession::run() {
   }
   end_watches();
   if (failure_) {
+    try {
+      output_.flush();  // a log keeps what arrived, its unfinished lines marked partial
+    } catch (const std::exception&) {
+      // The output is what failed, or the error that ended the session is what matters.
+    }
     std::rethrow_exception(failure_);
   }
   if (!connection_closed_) {

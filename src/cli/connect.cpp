@@ -40,6 +40,7 @@ struct ConnectOptions {
   std::string peer_fingerprint;
   double connect_timeout = 10;
   double end_timeout = 30;  // 0: no limit
+  std::string format = "auto";
   bool progress = false;
   bool no_color = false;
   bool strict = false;            // refuse a server known_hosts does not have
@@ -174,6 +175,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
                established.peer_key.fingerprint(), conn.peer());
   chat::LocalSettings settings =
       standard_local_settings(identity, display_name(opts.identity), opts.no_color);
+  apply_format(settings, opts.format, AutoFormat::raw_until_room);
   std::optional<ProgressMeter> progress;
   if (opts.progress) {
     settings.progress = &progress.emplace(standard_progress(settings));
@@ -216,6 +218,10 @@ Command add_connect(CLI::App& app) {
   cmd->add_flag("--hash-known-hosts", opts->hash_known_hosts,
                 "Write new known_hosts lines with the address hashed (|1|SALT|HASH, as ssh's "
                 "HashKnownHosts), so the file does not list the servers");
+  add_format_option(*cmd, opts->format,
+                    "Standard output when it is not a terminal: raw bytes, or a log of a room: "
+                    "lines (tab-separated) or json (auto: raw until the server turns out to be "
+                    "a room, then lines)");
   add_no_color_option(*cmd, opts->no_color);
   add_identity_options(*cmd, opts->identity);
   return when_parsed(cmd, opts, connect);
