@@ -136,8 +136,13 @@ void connect(const ConnectOptions& opts, const Console& console) {
     if (verdict == trust::HostVerdict::first_contact && person_at_terminal()) {
       // Asked before anything is recorded and before the chat starts: no data of ours has
       // been sent yet.
-      const auto answer =
-          ask_first_contact(first_contact_lines(address, connected_to, fp), fp, stop.fd());
+      FirstContactAnswer answer = FirstContactAnswer::no_answer;
+      try {
+        answer = ask_first_contact(first_contact_lines(address, connected_to, fp), fp, stop.fd());
+      } catch (const std::exception& e) {
+        refuse_established(loop, conn, std::move(established), chat::abort_text(e));
+        throw;
+      }
       if (!accepted(answer)) {
         // The text a client that distrusts a key sends (PROTOCOL.md section 7).
         refuse_established(loop, conn, std::move(established), chat::kClientDistrustText);
@@ -214,7 +219,7 @@ Command add_connect(CLI::App& app) {
                 "Show bytes sent and received, the rate and the time left on stderr");
   cmd->add_flag("--strict", opts->strict,
                 "Refuse a server whose key known_hosts does not have, instead of a first contact "
-                "(exit 3, before anything is sent to it)");
+                "(exit 3, before the client hello is sent)");
   cmd->add_flag("--hash-known-hosts", opts->hash_known_hosts,
                 "Write new known_hosts lines with the address hashed (|1|SALT|HASH, as ssh's "
                 "HashKnownHosts), so the file does not list the servers");
