@@ -43,7 +43,7 @@ const char* log_kind_name(LogKind kind) {
 std::string log_time(std::chrono::system_clock::time_point time) {
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  const auto seconds = static_cast<std::time_t>(ms / 1000);
   std::tm utc{};
   ::gmtime_r(&seconds, &utc);
   char stamp[32];

@@ -79,7 +79,7 @@ struct Room::Member final : ChannelEvents {
 
 Room::Room(RoomSettings settings, const LocalEnd& local, const Console& console,
            net::EventLoop& loop)
-    : settings_(settings), local_(local), console_(console), loop_(loop) {
+    : settings_(std::move(settings)), local_(local), console_(console), loop_(loop) {
   ticker_ = loop_.every_turn([this] { return tick(); });
 }
 

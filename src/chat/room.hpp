@@ -88,7 +88,7 @@ class Room {
   void drop(Member& m, const std::string& why, bool tell_peer, const std::string& told = {});
   void leave(Member& m);
   // A log's line for an announced participant that left (its unfinished line first).
-  void log_left(Member& m);
+  static void log_left(Member& m);
   void update_backlog(Member& m);
   // Stalls, idle timeouts and closes that took too long; then removes whoever is done and
   // updates what the loop watches for the others. Once per turn of the loop.

@@ -72,6 +72,10 @@ _cryptochat()
         --name | -n | --port | -p | --peer-fingerprint | --*-timeout | --max-*)
             return # free text or a number
             ;;
+        --format)
+            COMPREPLY=($(compgen -W "auto raw lines json" -- "$cur"))
+            return
+            ;;
         --bits | -b)
             # -b is keygen's --bits only (serve's --bind has no short form)
             COMPREPLY=($(compgen -W "2048 3072 4096" -- "$cur"))
@@ -97,11 +101,12 @@ _cryptochat()
             ;;
         serve)
             opts="--port -p --bind --once --authorized-keys --handshake-timeout
-                  --hello-timeout --max-handshakes --max-handshakes-per-source --max-clients --idle-timeout --end-timeout --progress --no-color
-                  $identity_opts"
+                  --hello-timeout --max-handshakes --max-handshakes-per-source --max-clients --idle-timeout --end-timeout --format --progress
+                  --no-color $identity_opts"
             ;;
         connect)
-            opts="--peer-fingerprint --strict --hash-known-hosts --connect-timeout --end-timeout --progress --no-color $identity_opts"
+            opts="--peer-fingerprint --strict --hash-known-hosts --connect-timeout --end-timeout --format
+                  --progress --no-color $identity_opts"
             ;;
         known-hosts)
             # known-hosts list|remove [HOST:PORT], known-hosts hash
