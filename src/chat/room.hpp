@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ inline constexpr auto kStallTime = std::chrono::seconds(2);
 struct RoomSettings {
   std::size_t max_clients = 1000;
   std::chrono::milliseconds idle_timeout{0};  // 0: none
+  // Every key admitted is on the server's list (--authorized-keys): each participant is
+  // announced with ROOM_EVENT verified (PROTOCOL.md section 9).
+  bool keys_listed = false;
 };
 
 class Room {
@@ -58,6 +62,8 @@ class Room {
   [[nodiscard]] bool takes_input() const { return !members_.empty() && holding_ == 0; }
   // Who is in the room (announced and not leaving), for the operator's /who.
   [[nodiscard]] std::vector<wire::Participant> participants() const;
+  // Whether every participant's key is on the server's list ("[verified]" in /who).
+  [[nodiscard]] bool keys_listed() const { return settings_.keys_listed; }
   // Ends the chat for everyone (QUIT): they confirm, then leave.
   void close();
   // Ends the session in error for everyone (ABORT with reason), sending what the sockets take
@@ -71,6 +77,9 @@ class Room {
   void flush(Member& m);
   void relay(const Member& from, wire::ByteView data);
   void announce(const Member& who, wire::RoomEventKind kind);
+  // Why a newcomer may not join (PROTOCOL.md section 9, "Names"): its name is not allowed, or
+  // is the operator's or a present participant's (compared by name_key); nullopt: it may.
+  [[nodiscard]] std::optional<std::string> refusal(const Member& newcomer) const;
   // Tells a newcomer who is already there (ROOM_EVENT present, PROTOCOL.md section 9).
   void tell_present(Member& newcomer);
   // Removes a participant. tell_peer: an ABORT goes out first, with told (why when empty).

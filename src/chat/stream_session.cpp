@@ -27,7 +27,7 @@ constexpr std::size_t kMaxKnownParticipants = 100000;
 // The peer for the view and /who: a peer that sent no name is shown as "peer".
 wire::Participant shown_peer(const Channel& channel) {
   wire::Participant peer = channel.peer();
-  if (peer.name.empty()) {
+  if (normalise_name(peer.name).name.empty()) {
     peer.name = "peer";
   }
   return peer;
@@ -62,7 +62,9 @@ StreamSession::StreamSession(net::EventLoop& loop, Connection& conn,
       stop_fd_(stop_fd),
       peer_(shown_peer(channel_)),
       output_(local, peer_),
-      end_timeout_(end_timeout) {}
+      end_timeout_(end_timeout) {
+  local_.names().note(peer_);
+}
 
 void StreamSession::on_data(wire::ByteView data) {
   output_.show(data);
@@ -73,20 +75,31 @@ void StreamSession::on_relay(const wire::Participant& sender, wire::ByteView dat
 }
 
 void StreamSession::on_room_event(const wire::RoomEvent& event) {
+  const auto same = [&](const Other& o) {
+    return o.who.key_hash == event.who.key_hash && o.who.name == event.who.name;
+  };
+  if (event.kind == wire::RoomEventKind::verified) {
+    // Follows that participant's joined or present (PROTOCOL.md section 9): for /who.
+    const auto it = std::find_if(others_.rbegin(), others_.rend(), same);
+    if (it != others_.rend()) {
+      it->verified = true;
+    }
+    return;
+  }
   if (event.kind == wire::RoomEventKind::left) {
-    const auto it = std::find_if(others_.begin(), others_.end(), [&](const auto& p) {
-      return p.key_hash == event.who.key_hash && p.name == event.who.name;
-    });
+    const auto it = std::find_if(others_.begin(), others_.end(), same);
     if (it != others_.end()) {
       others_.erase(it);
     }
   } else if (others_.size() < kMaxKnownParticipants) {
-    others_.push_back(event.who);
+    others_.push_back(Other{event.who, false});
   }
+  // A name another key has shown here is from now on shown with the fingerprint.
+  local_.names().note(event.who);
   if (event.kind == wire::RoomEventKind::present) {
     return;  // already there when we came: for /who, not news
   }
-  console_.info("{} ({}) {} the room", printable(event.who.name),
+  console_.info("{} ({}) {} the room", shown_name(event.who.name),
                 crypto::short_fingerprint(crypto::fingerprint_of_hash(event.who.key_hash)),
                 event.kind == wire::RoomEventKind::joined ? "joined" : "left");
 }
@@ -97,10 +110,10 @@ void StreamSession::on_peer_end(bool quit) {
     if (end_ == SessionEnd::finished) {
       end_ = SessionEnd::peer_quit;
     }
-    console_.info("{} ended the chat", printable(channel_.peer_name()));
+    console_.info("{} ended the chat", shown_name(channel_.peer_name()));
     local_.close_input();  // the channel ends this side too
   } else if (local_.input_mode() != InputMode::pipe && !channel_.local_closed()) {
-    console_.info("{} left", printable(channel_.peer_name()));
+    console_.info("{} left", shown_name(channel_.peer_name()));
     local_.close_input();
   }
 }
@@ -120,14 +133,14 @@ InputHandlers StreamSession::input_handlers() {
     std::string text =
         fmt::format("you:  {}\npeer: {}\n", describe(local_.settings().self), describe(peer_));
     for (const auto& other : others_) {
-      text += fmt::format("room: {}\n", describe(other));
+      text += fmt::format("room: {}{}\n", describe(other.who), other.verified ? " [verified]" : "");
     }
     return text;
   };
   on.commands.fingerprints = [this] {
     return fmt::format("your fingerprint: {}\n{}'s fingerprint: {}\n",
                        crypto::fingerprint_of_hash(local_.settings().self.key_hash),
-                       printable(peer_.name), crypto::fingerprint_of_hash(peer_.key_hash));
+                       shown_name(peer_.name), crypto::fingerprint_of_hash(peer_.key_hash));
   };
   on.commands.show = [this](std::string_view text) { local_.print(text); };
   on.ended = [this] { channel_.end(conn_.outbox()); };
