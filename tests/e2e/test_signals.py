@@ -358,7 +358,7 @@ class PythonClient:
     """The client side of PROTOCOL.md sections 3-5 in Python (cryptography), to send records
     the real client never would."""
 
-    def __init__(self, sock, key_path):
+    def __init__(self, sock, key_path, name=b"py!"):
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, x25519
         self.sock = sock
@@ -403,7 +403,7 @@ class PythonClient:
         self.send_seq = self.recv_seq = 0
         kind, content = self.receive()
         assert kind == 0x01 and content[:32] == self.th, "the server's FINISHED"
-        self.send(0x01, self.th + bytes([3]) + b"py!")
+        self.send(0x01, self.th + bytes([len(name)]) + name)
 
     @staticmethod
     def nonce(iv, seq):
