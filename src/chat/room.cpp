@@ -168,13 +168,17 @@ std::optional<std::string> Room::refusal(const Member& newcomer) const {
   if (!newcomer.name_problem.empty()) {
     return fmt::format("the name is not allowed in this room: {}", newcomer.name_problem);
   }
+  // Taken: held by another key (the same key may be in the room more than once: it is the
+  // same person, whose lines nobody else can make).
   const std::string key = name_key(newcomer.who.name);
-  const bool taken = key == name_key(local_.settings().self.name) ||
+  const auto holds = [&](const wire::Participant& p) {
+    return name_key(p.name) == key && p.key_hash != newcomer.who.key_hash;
+  };
+  const bool taken = holds(local_.settings().self) ||
                      std::any_of(members_.begin(), members_.end(), [&](const auto& entry) {
                        const Member& other = *entry.second;
                        return &other != &newcomer && other.announced &&
-                              other.stage == Member::Stage::present &&
-                              name_key(other.who.name) == key;
+                              other.stage == Member::Stage::present && holds(other.who);
                      });
   if (taken) {
     return fmt::format("the name '{}' is taken in this room; choose another with --name",
