@@ -116,7 +116,7 @@ bool is_c1(char32_t cp) {
 std::string code_point_label(char32_t cp) {
   std::array<char, 16> buf{};
   const int n = std::snprintf(buf.data(), buf.size(), "<U+%04X>", static_cast<unsigned>(cp));
-  return std::string(buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
+  return {buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0};
 }
 
 }  // namespace
