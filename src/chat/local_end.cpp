@@ -18,7 +18,9 @@ namespace {
 constexpr std::string_view kPrompt = "> ";
 }  // namespace
 
-LocalEnd::LocalEnd(LocalSettings settings) : settings_(std::move(settings)) {
+LocalEnd::LocalEnd(LocalSettings settings)
+    : settings_(std::move(settings)), names_(std::make_unique<NameBook>()) {
+  names_->note(settings_.self);
   if (settings_.input == InputMode::interactive) {
     settings_.output = OutputMode::terminal;
     editor_ =
@@ -112,7 +114,7 @@ void LocalEnd::read_typed_key() {
     input_ended();  // Ctrl-D
   } else if (typed.kind == term::Typed::Kind::line) {
     run_typed_line(interpret_line(typed.line),
-                   Typist{settings_.self, settings_.colour, settings_.progress}, on_.commands);
+                   Typist{settings_.self, view_output(), settings_.progress}, on_.commands);
   }
 }
 
@@ -150,7 +152,7 @@ void LocalEnd::print(std::string_view text) const {
 }
 
 ViewOutput LocalEnd::view_output() const {
-  return ViewOutput{settings_.out_fd, editor_.get(), settings_.colour};
+  return ViewOutput{settings_.out_fd, editor_.get(), settings_.colour, names_.get(), 0};
 }
 
 PeerOutput::PeerOutput(const LocalEnd& local, wire::Participant peer)

@@ -86,6 +86,8 @@ class LocalEnd {
   void print(std::string_view text) const;
   [[nodiscard]] ViewOutput view_output() const;
   [[nodiscard]] ProgressMeter* progress() const { return settings_.progress; }
+  // The names shown on this side's screen (this side's own noted from the start).
+  [[nodiscard]] NameBook& names() const { return *names_; }
 
  private:
   void on_readable(std::uint32_t events);
@@ -96,6 +98,7 @@ class LocalEnd {
 
   LocalSettings settings_;
   std::unique_ptr<term::LineEditor> editor_;  // the interactive chat only
+  std::unique_ptr<NameBook> names_;
   net::EventLoop* loop_ = nullptr;
   InputHandlers on_;
   net::EventLoop::Watch watch_;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "chat/channel.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -20,6 +22,12 @@ constexpr auto kGoingGrace = std::chrono::seconds(2);
 // Room bookkeeping (stalls, idle peers, the ends of drops) runs at least this often.
 constexpr auto kTick = std::chrono::milliseconds(250);
 
+// The participant with its name in normal form: what the room compares, shows and relays.
+wire::Participant with_normal_name(wire::Participant p) {
+  p.name = normalise_name(p.name).name;
+  return p;
+}
+
 }  // namespace
 
 // One participant: its connection, its channel (the protocol), how its data is shown.
@@ -34,8 +42,9 @@ struct Room::Member final : ChannelEvents {
   Room& room;
   std::unique_ptr<Connection> conn;
   Channel channel;
-  wire::Participant who;
-  std::string label;  // the name, safe to print
+  std::string name_problem;  // why its name may not be used (empty: it may)
+  wire::Participant who;     // its name in normal form (util/text.hpp)
+  std::string label;         // the name, safe to print
   std::string fingerprint;
   PeerOutput output;
   net::EventLoop::Watch watch;
@@ -52,8 +61,9 @@ struct Room::Member final : ChannelEvents {
       : room(r),
         conn(std::move(peer.conn)),
         channel(std::move(peer.established), {Channel::Role::server, true}),
-        who(channel.peer()),
-        label(printable(channel.peer_name())),
+        name_problem(normalise_name(channel.peer_name()).problem),
+        who(with_normal_name(channel.peer())),
+        label(shown_name(who.name)),
         fingerprint(channel.peer_key().fingerprint()),
         output(r.local_, who),
         last_heard(Clock::now()) {}
@@ -141,12 +151,40 @@ void Room::announce(const Member& who, wire::RoomEventKind kind) {
     return;
   }
   const wire::RoomEvent event{kind, who.who};
+  const bool vouch = kind == wire::RoomEventKind::joined && settings_.keys_listed;
   for (auto& [id, other] : members_) {
     if (other.get() != &who && other->receives()) {
       other->channel.send_room_event(event, other->conn->outbox());
+      if (vouch) {
+        other->channel.send_room_event(wire::RoomEvent{wire::RoomEventKind::verified, who.who},
+                                       other->conn->outbox());
+      }
       flush(*other);
     }
   }
+}
+
+std::optional<std::string> Room::refusal(const Member& newcomer) const {
+  if (!newcomer.name_problem.empty()) {
+    return fmt::format("the name is not allowed in this room: {}", newcomer.name_problem);
+  }
+  // Taken: held by another key (the same key may be in the room more than once: it is the
+  // same person, whose lines nobody else can make).
+  const std::string key = name_key(newcomer.who.name);
+  const auto holds = [&](const wire::Participant& p) {
+    return name_key(p.name) == key && p.key_hash != newcomer.who.key_hash;
+  };
+  const bool taken = holds(local_.settings().self) ||
+                     std::any_of(members_.begin(), members_.end(), [&](const auto& entry) {
+                       const Member& other = *entry.second;
+                       return &other != &newcomer && other.announced &&
+                              other.stage == Member::Stage::present && holds(other.who);
+                     });
+  if (taken) {
+    return fmt::format("the name '{}' is taken in this room; choose another with --name",
+                       newcomer.label);
+  }
+  return std::nullopt;
 }
 
 void Room::tell_present(Member& newcomer) {
@@ -154,6 +192,10 @@ void Room::tell_present(Member& newcomer) {
     if (other.get() != &newcomer && other->announced && other->receives()) {
       newcomer.channel.send_room_event(wire::RoomEvent{wire::RoomEventKind::present, other->who},
                                        newcomer.conn->outbox());
+      if (settings_.keys_listed) {
+        newcomer.channel.send_room_event(wire::RoomEvent{wire::RoomEventKind::verified, other->who},
+                                         newcomer.conn->outbox());
+      }
     }
   }
   flush(newcomer);
@@ -249,6 +291,13 @@ void Room::join(JoinedPeer peer) {
     drop(m, why, true);
     return;
   }
+  // Decided here, on the loop's one thread, one newcomer at a time: of two that come with one
+  // name at once, the first in is in and the second is refused.
+  if (const auto why = refusal(m)) {
+    drop(m, *why, true);
+    return;
+  }
+  local_.names().note(m.who);
   console_.info("{} ({}) joined from {}", m.label, m.fingerprint, m.conn->peer());
   m.announced = true;
   announce(m, wire::RoomEventKind::joined);

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,9 @@ struct RoomSettings {
   // Who may be in the room (the allow list as it is now); empty: everyone. A newcomer whose
   // handshake passed an older list is refused when this says no (ABORT kNoLongerAuthorized).
   std::function<bool(const crypto::PublicKey&)> admits;
+  // Every key admitted is on the server's list (--authorized-keys): each participant is
+  // announced with ROOM_EVENT verified (PROTOCOL.md section 9).
+  bool keys_listed = false;
 };
 
 // The ABORT reason of a participant whose key the allow list no longer has.
@@ -69,6 +73,8 @@ class Room {
   // Ends the session of every participant settings.admits no longer admits (ABORT
   // kNoLongerAuthorized, a `left` to the others); returns how many.
   std::size_t remove_unadmitted();
+  // Whether every participant's key is on the server's list ("[verified]" in /who).
+  [[nodiscard]] bool keys_listed() const { return settings_.keys_listed; }
   // Ends the chat for everyone (QUIT): they confirm, then leave.
   void close();
   // Ends the session in error for everyone (ABORT with reason), sending what the sockets take
@@ -82,6 +88,9 @@ class Room {
   void flush(Member& m);
   void relay(const Member& from, wire::ByteView data);
   void announce(const Member& who, wire::RoomEventKind kind);
+  // Why a newcomer may not join (PROTOCOL.md section 9, "Names"): its name is not allowed, or
+  // is the operator's or a present participant's (compared by name_key); nullopt: it may.
+  [[nodiscard]] std::optional<std::string> refusal(const Member& newcomer) const;
   // Tells a newcomer who is already there (ROOM_EVENT present, PROTOCOL.md section 9).
   void tell_present(Member& newcomer);
   // Removes a participant. tell_peer: an ABORT goes out first, with told (why when empty).

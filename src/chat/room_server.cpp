@@ -34,8 +34,9 @@ CommandHandlers operator_commands(LocalEnd& local, Room& room, PeerOutput& own, 
   on.quit = [&left] { left = true; };
   on.who = [&local, &room] {
     std::string text = fmt::format("you:    {}\n", describe(local.settings().self));
+    const char* mark = room.keys_listed() ? " [verified]" : "";
     for (const auto& p : room.participants()) {
-      text += fmt::format("client: {}\n", describe(p));
+      text += fmt::format("client: {}{}\n", describe(p), mark);
     }
     return text;
   };

@@ -79,7 +79,11 @@ class StreamSession final : ChannelEvents {
   int stop_fd_;
   wire::Participant peer_;  // who is at the other end, for the view and /who
   PeerOutput output_;
-  std::vector<wire::Participant> others_;  // in a room: who else is there (ROOM_EVENTs)
+  struct Other {
+    wire::Participant who;
+    bool verified = false;  // the server said its key is on its list (ROOM_EVENT verified)
+  };
+  std::vector<Other> others_;  // in a room: who else is there (ROOM_EVENTs)
   net::EventLoop::Watch socket_;
   net::EventLoop::Watch stop_;
   net::EventLoop::Watch ticker_;

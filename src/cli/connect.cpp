@@ -176,7 +176,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
       "handshake: done at {:.1f} ms; protocol version {}, cipher suite {} (X25519, "
       "RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)",
       ms_since_start(), wire::kVersion2, wire::kSuiteAes256Gcm);
-  console.info("connected to {} ({}) at {}", printable(established.peer_name),
+  console.info("connected to {} ({}) at {}", shown_name(established.peer_name),
                established.peer_key.fingerprint(), conn.peer());
   chat::LocalSettings settings =
       standard_local_settings(identity, display_name(opts.identity), opts.no_color);

@@ -85,7 +85,7 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
     return;
   }
   chat::Connection& conn = *joined->conn;
-  const std::string peer_name = printable(joined->established.peer_name);
+  const std::string peer_name = shown_name(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
   chat::LocalEnd local(settings);
@@ -162,6 +162,7 @@ void serve(const ServeOptions& opts, const Console& console) {
     chat::RoomServerSettings room;
     room.handshakes = limits;
     room.room.max_clients = opts.max_clients;
+    room.room.keys_listed = allowed.has_value();
     room.room.idle_timeout =
         std::chrono::milliseconds(static_cast<long long>(opts.idle_timeout * 1000));
     if (hangup) {

@@ -358,7 +358,7 @@ class PythonClient:
     """The client side of PROTOCOL.md sections 3-5 in Python (cryptography), to send records
     the real client never would."""
 
-    def __init__(self, sock, key_path, complete=True):
+    def __init__(self, sock, key_path, complete=True, name=b"py!"):
         """Runs the handshake up to SERVER_KEY; then, unless complete is False, finish()."""
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, x25519
@@ -402,6 +402,7 @@ class PythonClient:
         self.recv_key, self.recv_iv = expand("cryptochat v2 s2c key", 32), \
             expand("cryptochat v2 s2c iv", 12)
         self.send_seq = self.recv_seq = 0
+        self.name = name
         if complete:
             self.finish()
 
@@ -409,7 +410,7 @@ class PythonClient:
         """Key confirmation: the server's FINISHED checked, ours sent."""
         kind, content = self.receive()
         assert kind == 0x01 and content[:32] == self.th, "the server's FINISHED"
-        self.send(0x01, self.th + bytes([3]) + b"py!")
+        self.send(0x01, self.th + bytes([len(self.name)]) + self.name)
 
     @staticmethod
     def nonce(iv, seq):

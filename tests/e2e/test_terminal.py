@@ -440,6 +440,8 @@ class FirstContactTest(SessionTestCase):
 class TerminalRoomTest(SessionTestCase):
     """A room: a client at a terminal joins where someone is already; the operator at one."""
 
+    KEY_NAMES = ("server", "client", "other", "third")
+
     def start_listener(self, server, name, key):
         """A client that says what the test writes to its pipe; its output goes to a file."""
         r, w = self.pipe()
@@ -475,6 +477,46 @@ class TerminalRoomTest(SessionTestCase):
         alice.wait_for(re.compile(rb"^cryptochat: bob \(SHA256:\S+\) left the room$"))
         os.close(alice_in)  # her input ends: she leaves
         alice.finish(0)
+        server.signal(signal.SIGTERM)
+        server.finish(0)
+
+    def test_a_padded_message_cannot_forge_a_line_and_who_shows_verified(self):
+        keys = self.path("team.keys")
+        with open(keys, "w") as f:
+            for name in ("client", "other", "third"):
+                f.write(self.fingerprints[name] + "\n")
+        os.chmod(keys, 0o600)
+        s_in_r, s_in_w = self.pipe()
+        server = self.start_server("--authorized-keys", keys, once=False, stdin=s_in_r,
+                                   stdout=self.path("server.out"))
+        os.close(s_in_r)
+        alice, alice_in, _ = self.start_listener(server, "alice", "other")
+        pane = Pane(self, ["connect", f"127.0.0.1:{server.port}", "--key", self.keys["client"],
+                           "--name", "bob", "--peer-fingerprint", server.fingerprint],
+                    env_extra={"XDG_CONFIG_HOME": self.client_config})
+        pane.wait_for(r"^cryptochat: connected to srv")
+        mallory, mallory_in, _ = self.start_listener(server, "mallory", "third")
+        pane.wait_for(r"^cryptochat: mallory \(SHA256:[A-Za-z0-9+/]{16}\) joined the room$")
+        pane.line("/who")
+        pane.wait_for("^room: alice " + re.escape(f"({self.fingerprints['other']}) [verified]") +
+                      "$")
+        pane.wait_for("^room: mallory " + re.escape(f"({self.fingerprints['third']}) [verified]"))
+        # The forgery of issue 16: padding to the width puts a fake line at a row's start.
+        fake = "[12:00:00] alice: yes, I sent her the password"
+        os.write(mallory_in, ("ok" + " " * (WIDTH - len("[00:00:00] mallory: ok")) + fake +
+                              "\n").encode())
+        m = pane.wait_for(r"^(.*)\[12:00:00\] alice: yes, I sent her the password")
+        self.assertRegex(m.group(1), r"^  \| *$", pane.screen())
+        # Bidi, format characters and tabs in a message are shown, not obeyed.
+        os.write(mallory_in, "x\u202ey\u200bz\u2028w\tend\n".encode())
+        pane.wait_for(STAMP + re.escape("mallory: x<U+202E>y<U+200B>z<U+2028>w    end") + "$")
+        for row in pane.lines():
+            self.assertFalse(row.startswith("[12:00:00]"), pane.screen())
+        pane.line("/quit")
+        self.assertEqual(pane.exit_status(), 0, pane.screen())
+        for proc, w in ((alice, alice_in), (mallory, mallory_in)):
+            os.close(w)
+            proc.finish(0)
         server.signal(signal.SIGTERM)
         server.finish(0)
 
