@@ -220,6 +220,9 @@ void PeerOutput::show_event(wire::RoomEventKind kind, const wire::Participant& w
     case wire::RoomEventKind::present:
       log_->event(LogKind::present, who);
       break;
+    case wire::RoomEventKind::verified:
+      log_->event(LogKind::verified, who);
+      break;
   }
 }
 

@@ -36,6 +36,8 @@ const char* log_kind_name(LogKind kind) {
       return "left";
     case LogKind::present:
       return "present";
+    case LogKind::verified:
+      return "verified";
   }
   return "message";
 }

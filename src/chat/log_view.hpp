@@ -26,10 +26,11 @@ enum class LogKind {
   partial,  // a piece of a line without its newline: the sender's next message continues it
   joined,
   left,
-  present,  // already in the room when this side came
+  present,   // already in the room when this side came
+  verified,  // the room server admitted this participant's key from its allow list
 };
 
-// "message", "partial", "joined", "left", "present".
+// "message", "partial", "joined", "left", "present", "verified".
 const char* log_kind_name(LogKind kind);
 
 // "2026-12-07T15:34:47.123Z": UTC, milliseconds.

@@ -80,6 +80,7 @@ void StreamSession::on_room_event(const wire::RoomEvent& event) {
   const auto same = [&](const Other& o) {
     return o.who.key_hash == event.who.key_hash && o.who.name == event.who.name;
   };
+  output_.show_event(event.kind, event.who);
   if (event.kind == wire::RoomEventKind::verified) {
     // Follows that participant's joined or present (PROTOCOL.md section 9): for /who.
     const auto it = std::find_if(others_.rbegin(), others_.rend(), same);
@@ -88,7 +89,6 @@ void StreamSession::on_room_event(const wire::RoomEvent& event) {
     }
     return;
   }
-  output_.show_event(event.kind, event.who);
   if (event.kind == wire::RoomEventKind::left) {
     const auto it = std::find_if(others_.begin(), others_.end(), same);
     if (it != others_.end()) {

@@ -122,7 +122,8 @@ std::string code_point_label(char32_t cp) {
 }  // namespace
 
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  return utf8_length(text, i);
+  const Decoded d = decode(text, i);
+  return d.length == 0 || is_c1(d.cp) ? 0 : d.length;
 }
 
 std::string printable(std::string_view text, bool keep_newlines) {
