@@ -94,7 +94,9 @@ def check_bash(script, options, tmp, preamble, label):
     config = os.path.join(tmp, "config")
     os.makedirs(os.path.join(config, "cryptochat"))
     with open(os.path.join(config, "cryptochat", "known_hosts"), "w", encoding="utf-8") as f:
-        f.write("# seen servers\nhub.example.org:5000 SHA256:" + "A" * 43 + "\n")
+        f.write("# seen servers\nhub.example.org:5000 SHA256:" + "A" * 43 + "\n"
+                "|1|AQIDBAUGBwgJCgsMDQ4PEBESExQ=|HsT3jGX2hzlyZmEdVzshrPoKBHA= SHA256:" + "B" * 43 +
+                "\n")
     some_file = os.path.join(tmp, "some-key-file")
     open(some_file, "w", encoding="utf-8").close()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp,
@@ -148,7 +150,7 @@ def check_bash(script, options, tmp, preamble, label):
     check(got.get("known hosts") == ["hub.example.org:5000"],
           f"{label}: connect HOST:PORT: {got.get('known hosts')}")
     check(got.get("nothing for a port") == [], f"{label}: --port: {got.get('nothing for a port')}")
-    check(got.get("known-hosts actions") == ["list", "remove"],
+    check(got.get("known-hosts actions") == ["hash", "list", "remove"],
           f"{label}: known-hosts: {got.get('known-hosts actions')}")
     for what in ("known-hosts remove HOST:PORT", "known-hosts list HOST:PORT"):
         check(got.get(what) == ["hub.example.org:5000"], f"{label}: {what}: {got.get(what)}")
@@ -208,7 +210,7 @@ def check_zsh(script, options, tmp):
         missing = set(options[sub]) - got
         check(not missing, f"zsh: `cryptochat {sub} --` does not offer {sorted(missing)}")
     got = {w for w in complete("cryptochat known-hosts ") if not w.startswith("-")}
-    check(got == {"list", "remove"}, f"zsh: `cryptochat known-hosts ` offers {sorted(got)}")
+    check(got == {"hash", "list", "remove"}, f"zsh: `cryptochat known-hosts ` offers {sorted(got)}")
     got = complete("cryptochat keygen --bits ")
     check(got == {"2048", "3072", "4096"}, f"zsh: --bits offers {sorted(got)}")
     for line in ("cryptochat connect --key ", "cryptochat serve --authorized-keys ",

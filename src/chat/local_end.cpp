@@ -1,5 +1,7 @@
 #include "chat/local_end.hpp"
 
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,7 +18,9 @@ namespace {
 constexpr std::string_view kPrompt = "> ";
 }  // namespace
 
-LocalEnd::LocalEnd(LocalSettings settings) : settings_(std::move(settings)) {
+LocalEnd::LocalEnd(LocalSettings settings)
+    : settings_(std::move(settings)), names_(std::make_unique<NameBook>()) {
+  names_->note(settings_.self);
   if (settings_.input == InputMode::interactive) {
     settings_.output = OutputMode::terminal;
     editor_ =
@@ -67,6 +71,23 @@ void LocalEnd::close_input() {
   typed_.finish([this](wire::ByteView line) { on_.commands.send(line); });
 }
 
+std::uint64_t LocalEnd::unread_input_bytes() const {
+  struct stat st {};
+  if (::fstat(settings_.in_fd, &st) != 0) {
+    return 0;
+  }
+  if (S_ISREG(st.st_mode)) {
+    const off_t at = ::lseek(settings_.in_fd, 0, SEEK_CUR);
+    return at >= 0 && at < st.st_size ? static_cast<std::uint64_t>(st.st_size - at) : 0;
+  }
+  int pending = 0;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): ioctl's interface
+  if (::ioctl(settings_.in_fd, FIONREAD, &pending) != 0 || pending < 0) {
+    return 0;
+  }
+  return static_cast<std::uint64_t>(pending);
+}
+
 void LocalEnd::input_ended() {
   close_input();
   on_.ended();
@@ -93,7 +114,7 @@ void LocalEnd::read_typed_key() {
     input_ended();  // Ctrl-D
   } else if (typed.kind == term::Typed::Kind::line) {
     run_typed_line(interpret_line(typed.line),
-                   Typist{settings_.self, settings_.colour, settings_.progress}, on_.commands);
+                   Typist{settings_.self, view_output(), settings_.progress}, on_.commands);
   }
 }
 
@@ -131,18 +152,31 @@ void LocalEnd::print(std::string_view text) const {
 }
 
 ViewOutput LocalEnd::view_output() const {
-  return ViewOutput{settings_.out_fd, editor_.get(), settings_.colour};
+  return ViewOutput{settings_.out_fd, editor_.get(), settings_.colour, names_.get(), 0};
 }
 
-PeerOutput::PeerOutput(const LocalEnd& local, wire::Participant peer) : local_(local) {
-  if (local.settings().output == OutputMode::terminal) {
-    view_.emplace(local.view_output(), std::move(peer));
+PeerOutput::PeerOutput(const LocalEnd& local, wire::Participant peer)
+    : local_(local), peer_(std::move(peer)) {
+  switch (local.settings().output) {
+    case OutputMode::terminal:
+      view_.emplace(local.view_output(), peer_);
+      break;
+    case OutputMode::lines:
+      log_.emplace(local.settings().out_fd, LogFormat::lines);
+      break;
+    case OutputMode::json:
+      log_.emplace(local.settings().out_fd, LogFormat::json);
+      break;
+    case OutputMode::raw:
+      break;
   }
 }
 
 void PeerOutput::show(wire::ByteView data) {
   if (view_) {
     view_->show(data);
+  } else if (log_) {
+    log_->message(peer_, data);
   } else {
     write_all(local_.settings().out_fd, data, "standard output");
   }
@@ -154,6 +188,8 @@ void PeerOutput::show(wire::ByteView data) {
 void PeerOutput::show_relayed(const wire::Participant& sender, wire::ByteView data) {
   if (view_) {
     view_->show_message(sender, data);
+  } else if (log_) {
+    log_->message(sender, data);
   } else {
     write_all(local_.settings().out_fd, data, "standard output");
   }
@@ -165,6 +201,40 @@ void PeerOutput::show_relayed(const wire::Participant& sender, wire::ByteView da
 void PeerOutput::flush() {
   if (view_) {
     view_->flush();
+  } else if (log_) {
+    log_->flush();
+  }
+}
+
+void PeerOutput::show_event(wire::RoomEventKind kind, const wire::Participant& who) {
+  if (!log_) {
+    return;
+  }
+  switch (kind) {
+    case wire::RoomEventKind::joined:
+      log_->event(LogKind::joined, who);
+      break;
+    case wire::RoomEventKind::left:
+      log_->event(LogKind::left, who);
+      break;
+    case wire::RoomEventKind::present:
+      log_->event(LogKind::present, who);
+      break;
+    case wire::RoomEventKind::verified:
+      log_->event(LogKind::verified, who);
+      break;
+  }
+}
+
+void PeerOutput::show_own(wire::ByteView data) {
+  if (log_) {
+    log_->message(local_.settings().self, data);
+  }
+}
+
+void PeerOutput::room_seen() {
+  if (!view_ && !log_ && local_.settings().log_if_room) {
+    log_.emplace(local_.settings().out_fd, LogFormat::lines);
   }
 }
 

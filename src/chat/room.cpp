@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "chat/channel.hpp"
 #include "chat/verify.hpp"
 #include "util/error.hpp"
@@ -21,6 +23,12 @@ constexpr auto kGoingGrace = std::chrono::seconds(2);
 // Room bookkeeping (stalls, idle peers, the ends of drops) runs at least this often.
 constexpr auto kTick = std::chrono::milliseconds(250);
 
+// The participant with its name in normal form: what the room compares, shows and relays.
+wire::Participant with_normal_name(wire::Participant p) {
+  p.name = normalise_name(p.name).name;
+  return p;
+}
+
 }  // namespace
 
 // One participant: its connection, its channel (the protocol), how its data is shown.
@@ -35,8 +43,9 @@ struct Room::Member final : ChannelEvents {
   Room& room;
   std::unique_ptr<Connection> conn;
   Channel channel;
-  wire::Participant who;
-  std::string label;  // the name, safe to print
+  std::string name_problem;  // why its name may not be used (empty: it may)
+  wire::Participant who;     // its name in normal form (util/text.hpp)
+  std::string label;         // the name, safe to print
   std::string fingerprint;
   PeerOutput output;
   net::EventLoop::Watch watch;
@@ -53,8 +62,9 @@ struct Room::Member final : ChannelEvents {
       : room(r),
         conn(std::move(peer.conn)),
         channel(std::move(peer.established), {Channel::Role::server, true}),
-        who(channel.peer()),
-        label(printable(channel.peer_name())),
+        name_problem(normalise_name(channel.peer_name()).problem),
+        who(with_normal_name(channel.peer())),
+        label(shown_name(who.name)),
         fingerprint(channel.peer_key().fingerprint()),
         output(r.local_, who),
         last_heard(Clock::now()) {}
@@ -80,7 +90,7 @@ struct Room::Member final : ChannelEvents {
 
 Room::Room(RoomSettings settings, const LocalEnd& local, const Console& console,
            net::EventLoop& loop)
-    : settings_(settings), local_(local), console_(console), loop_(loop) {
+    : settings_(std::move(settings)), local_(local), console_(console), loop_(loop) {
   ticker_ = loop_.every_turn([this] { return tick(); });
 }
 
@@ -142,12 +152,40 @@ void Room::announce(const Member& who, wire::RoomEventKind kind) {
     return;
   }
   const wire::RoomEvent event{kind, who.who};
+  const bool vouch = kind == wire::RoomEventKind::joined && settings_.keys_listed;
   for (auto& [id, other] : members_) {
     if (other.get() != &who && other->receives()) {
       other->channel.send_room_event(event, other->conn->outbox());
+      if (vouch) {
+        other->channel.send_room_event(wire::RoomEvent{wire::RoomEventKind::verified, who.who},
+                                       other->conn->outbox());
+      }
       flush(*other);
     }
   }
+}
+
+std::optional<std::string> Room::refusal(const Member& newcomer) const {
+  if (!newcomer.name_problem.empty()) {
+    return fmt::format("the name is not allowed in this room: {}", newcomer.name_problem);
+  }
+  // Taken: held by another key (the same key may be in the room more than once: it is the
+  // same person, whose lines nobody else can make).
+  const std::string key = name_key(newcomer.who.name);
+  const auto holds = [&](const wire::Participant& p) {
+    return name_key(p.name) == key && p.key_hash != newcomer.who.key_hash;
+  };
+  const bool taken = holds(local_.settings().self) ||
+                     std::any_of(members_.begin(), members_.end(), [&](const auto& entry) {
+                       const Member& other = *entry.second;
+                       return &other != &newcomer && other.announced &&
+                              other.stage == Member::Stage::present && holds(other.who);
+                     });
+  if (taken) {
+    return fmt::format("the name '{}' is taken in this room; choose another with --name",
+                       newcomer.label);
+  }
+  return std::nullopt;
 }
 
 void Room::tell_present(Member& newcomer) {
@@ -155,6 +193,10 @@ void Room::tell_present(Member& newcomer) {
     if (other.get() != &newcomer && other->announced && other->receives()) {
       newcomer.channel.send_room_event(wire::RoomEvent{wire::RoomEventKind::present, other->who},
                                        newcomer.conn->outbox());
+      if (settings_.keys_listed) {
+        newcomer.channel.send_room_event(wire::RoomEvent{wire::RoomEventKind::verified, other->who},
+                                         newcomer.conn->outbox());
+      }
     }
   }
   flush(newcomer);
@@ -185,6 +227,14 @@ void Room::leave(Member& m) {
   m.stage = Member::Stage::gone;
   update_backlog(m);
   announce(m, wire::RoomEventKind::left);
+  log_left(m);
+}
+
+void Room::log_left(Member& m) {
+  if (m.announced) {
+    m.output.flush();
+    m.output.show_event(wire::RoomEventKind::left, m.who);
+  }
 }
 
 void Room::drop(Member& m, const std::string& why, bool tell_peer, const std::string& told) {
@@ -204,6 +254,7 @@ void Room::drop(Member& m, const std::string& why, bool tell_peer, const std::st
   }
   update_backlog(m);
   announce(m, wire::RoomEventKind::left);
+  log_left(m);
 }
 
 void Room::relay(const Member& from, wire::ByteView data) {
@@ -238,21 +289,31 @@ void Room::join(JoinedPeer peer) {
   const std::uint64_t id = next_id_++;
   auto owned = std::make_unique<Member>(*this, std::move(peer));
   Member& m = *owned;
-  const bool refused = full() || closing_;
+  const bool unadmitted = settings_.admits && !settings_.admits(m.channel.peer_key());
+  const bool refused = full() || closing_ || unadmitted;
   m.watch =
       loop_.watch(m.conn->fd(), EPOLLIN, [this, &m](std::uint32_t events) { on_ready(m, events); });
   members_.emplace(id, std::move(owned));
   if (refused) {
-    drop(m,
-         closing_ ? std::string("the server is shutting down")
-                  : fmt::format("the room is full ({} clients)", settings_.max_clients),
-         true);
+    std::string why = closing_ ? std::string("the server is shutting down")
+                      : unadmitted
+                          ? std::string(kNoLongerAuthorized)
+                          : fmt::format("the room is full ({} clients)", settings_.max_clients);
+    drop(m, why, true);
     return;
   }
+  // Decided here, on the loop's one thread, one newcomer at a time: of two that come with one
+  // name at once, the first in is in and the second is refused.
+  if (const auto why = refusal(m)) {
+    drop(m, *why, true);
+    return;
+  }
+  local_.names().note(m.who);
   console_.info("{} ({}) joined from {}", m.label, m.fingerprint, m.conn->peer());
   console_.info("{}", sas_notice(m.channel.peer_name(), m.channel.sas()));
   m.announced = true;
   announce(m, wire::RoomEventKind::joined);
+  m.output.show_event(wire::RoomEventKind::joined, m.who);
   tell_present(m);
   // Records that came with the client's last handshake frame.
   on_ready(m, 0);
@@ -295,6 +356,19 @@ void Room::on_ready(Member& m, std::uint32_t events) {
   if (m.stage == Member::Stage::present && !m.conn->has_output()) {
     m.conn->release_idle_memory();
   }
+}
+
+std::size_t Room::remove_unadmitted() {
+  std::size_t removed = 0;
+  for (auto& [id, m] : members_) {
+    if (m->stage == Member::Stage::present && settings_.admits &&
+        !settings_.admits(m->channel.peer_key())) {
+      drop(*m, fmt::format("{} (its key is no longer in the allow list)", kNoLongerAuthorized),
+           true, kNoLongerAuthorized);
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 void Room::close() {

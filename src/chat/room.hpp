@@ -11,8 +11,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "chat/handshake_stage.hpp"
 #include "chat/local_end.hpp"
 #include "chat/verify.hpp"
+#include "crypto/keys.hpp"
 #include "net/event_loop.hpp"
 #include "util/console.hpp"
 #include "wire/bytes.hpp"
@@ -35,7 +38,16 @@ inline constexpr auto kStallTime = std::chrono::seconds(2);
 struct RoomSettings {
   std::size_t max_clients = 1000;
   std::chrono::milliseconds idle_timeout{0};  // 0: none
+  // Who may be in the room (the allow list as it is now); empty: everyone. A newcomer whose
+  // handshake passed an older list is refused when this says no (ABORT kNoLongerAuthorized).
+  std::function<bool(const crypto::PublicKey&)> admits;
+  // Every key admitted is on the server's list (--authorized-keys): each participant is
+  // announced with ROOM_EVENT verified (PROTOCOL.md section 9).
+  bool keys_listed = false;
 };
+
+// The ABORT reason of a participant whose key the allow list no longer has.
+inline constexpr const char* kNoLongerAuthorized = "no longer authorized";
 
 class Room {
  public:
@@ -61,6 +73,11 @@ class Room {
   [[nodiscard]] std::vector<wire::Participant> participants() const;
   // The same, each with the SAS of its session, for the operator's /verify.
   [[nodiscard]] std::vector<PeerSas> sas_of_participants() const;
+  // Ends the session of every participant settings.admits no longer admits (ABORT
+  // kNoLongerAuthorized, a `left` to the others); returns how many.
+  std::size_t remove_unadmitted();
+  // Whether every participant's key is on the server's list ("[verified]" in /who).
+  [[nodiscard]] bool keys_listed() const { return settings_.keys_listed; }
   // Ends the chat for everyone (QUIT): they confirm, then leave.
   void close();
   // Ends the session in error for everyone (ABORT with reason), sending what the sockets take
@@ -74,11 +91,16 @@ class Room {
   void flush(Member& m);
   void relay(const Member& from, wire::ByteView data);
   void announce(const Member& who, wire::RoomEventKind kind);
+  // Why a newcomer may not join (PROTOCOL.md section 9, "Names"): its name is not allowed, or
+  // is the operator's or a present participant's (compared by name_key); nullopt: it may.
+  [[nodiscard]] std::optional<std::string> refusal(const Member& newcomer) const;
   // Tells a newcomer who is already there (ROOM_EVENT present, PROTOCOL.md section 9).
   void tell_present(Member& newcomer);
   // Removes a participant. tell_peer: an ABORT goes out first, with told (why when empty).
   void drop(Member& m, const std::string& why, bool tell_peer, const std::string& told = {});
   void leave(Member& m);
+  // A log's line for an announced participant that left (its unfinished line first).
+  static void log_left(Member& m);
   void update_backlog(Member& m);
   // Stalls, idle timeouts and closes that took too long; then removes whoever is done and
   // updates what the loop watches for the others. Once per turn of the loop.

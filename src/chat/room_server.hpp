@@ -2,6 +2,7 @@
 // room's participants, the operator's standard input and the stop signal, all on one loop.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "chat/handshake_driver.hpp"
@@ -12,13 +13,27 @@
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
 #include "net/socket.hpp"
+#include "trust/authorized_keys.hpp"
 #include "util/console.hpp"
 
 namespace cryptochat::chat {
 
+// `--authorized-keys` of a running room, read again on SIGHUP.
+struct AllowListReload {
+  trust::SharedAuthorizedKeys* keys = nullptr;  // what the identity check and the room read
+  std::string path;                             // the file, read again with the same checks
+  int fd = -1;                                  // readable on SIGHUP (HangupSignal::fd())
+};
+
 struct RoomServerSettings {
   RoomSettings room;
   StageLimits handshakes;
+  // Set: when fd turns readable the file is read again. Read and parsed, it replaces the list
+  // (new handshakes and newcomers use it) and every participant it no longer has is ended
+  // (ABORT "no longer authorized", `left` to the others); anyone still listed stays. A file
+  // that cannot be read or parsed leaves the old list in place. One line on the console either
+  // way.
+  std::optional<AllowListReload> reload;
 };
 
 // Serves until a stop signal arrives (stop_fd), or the operator ends the chat (`sair` or

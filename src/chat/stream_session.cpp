@@ -28,7 +28,7 @@ constexpr std::size_t kMaxKnownParticipants = 100000;
 // The peer for the view and /who: a peer that sent no name is shown as "peer".
 wire::Participant shown_peer(const Channel& channel) {
   wire::Participant peer = channel.peer();
-  if (peer.name.empty()) {
+  if (normalise_name(peer.name).name.empty()) {
     peer.name = "peer";
   }
   return peer;
@@ -63,31 +63,47 @@ StreamSession::StreamSession(net::EventLoop& loop, Connection& conn,
       stop_fd_(stop_fd),
       peer_(shown_peer(channel_)),
       output_(local, peer_),
-      end_timeout_(end_timeout) {}
+      end_timeout_(end_timeout) {
+  local_.names().note(peer_);
+}
 
 void StreamSession::on_data(wire::ByteView data) {
   output_.show(data);
 }
 
 void StreamSession::on_relay(const wire::Participant& sender, wire::ByteView data) {
+  output_.room_seen();
   output_.show_relayed(sender, data);
 }
 
 void StreamSession::on_room_event(const wire::RoomEvent& event) {
+  output_.room_seen();
+  const auto same = [&](const Other& o) {
+    return o.who.key_hash == event.who.key_hash && o.who.name == event.who.name;
+  };
+  output_.show_event(event.kind, event.who);
+  if (event.kind == wire::RoomEventKind::verified) {
+    // Follows that participant's joined or present (PROTOCOL.md section 9): for /who.
+    const auto it = std::find_if(others_.rbegin(), others_.rend(), same);
+    if (it != others_.rend()) {
+      it->verified = true;
+    }
+    return;
+  }
   if (event.kind == wire::RoomEventKind::left) {
-    const auto it = std::find_if(others_.begin(), others_.end(), [&](const auto& p) {
-      return p.key_hash == event.who.key_hash && p.name == event.who.name;
-    });
+    const auto it = std::find_if(others_.begin(), others_.end(), same);
     if (it != others_.end()) {
       others_.erase(it);
     }
   } else if (others_.size() < kMaxKnownParticipants) {
-    others_.push_back(event.who);
+    others_.push_back(Other{event.who, false});
   }
+  // A name another key has shown here is from now on shown with the fingerprint.
+  local_.names().note(event.who);
   if (event.kind == wire::RoomEventKind::present) {
     return;  // already there when we came: for /who, not news
   }
-  console_.info("{} ({}) {} the room", printable(event.who.name),
+  console_.info("{} ({}) {} the room", shown_name(event.who.name),
                 crypto::short_fingerprint(crypto::fingerprint_of_hash(event.who.key_hash)),
                 event.kind == wire::RoomEventKind::joined ? "joined" : "left");
 }
@@ -98,10 +114,14 @@ void StreamSession::on_peer_end(bool quit) {
     if (end_ == SessionEnd::finished) {
       end_ = SessionEnd::peer_quit;
     }
-    console_.info("{} ended the chat", printable(channel_.peer_name()));
+    console_.info("{} ended the chat", shown_name(channel_.peer_name()));
+    if (local_.input_mode() == InputMode::pipe && local_.input_open()) {
+      // Bytes still waiting in our input will never be sent: exit 0 would claim they were.
+      input_cut_off_ = local_.unread_input_bytes();
+    }
     local_.close_input();  // the channel ends this side too
   } else if (local_.input_mode() != InputMode::pipe && !channel_.local_closed()) {
-    console_.info("{} left", printable(channel_.peer_name()));
+    console_.info("{} left", shown_name(channel_.peer_name()));
     local_.close_input();
   }
 }
@@ -121,14 +141,14 @@ InputHandlers StreamSession::input_handlers() {
     std::string text =
         fmt::format("you:  {}\npeer: {}\n", describe(local_.settings().self), describe(peer_));
     for (const auto& other : others_) {
-      text += fmt::format("room: {}\n", describe(other));
+      text += fmt::format("room: {}{}\n", describe(other.who), other.verified ? " [verified]" : "");
     }
     return text;
   };
   on.commands.fingerprints = [this] {
     return fmt::format("your fingerprint: {}\n{}'s fingerprint: {}\n",
                        crypto::fingerprint_of_hash(local_.settings().self.key_hash),
-                       printable(peer_.name), crypto::fingerprint_of_hash(peer_.key_hash));
+                       shown_name(peer_.name), crypto::fingerprint_of_hash(peer_.key_hash));
   };
   on.commands.verify = [this] {
     return verify_text(local_.settings().self, PeerSas{peer_, channel_.sas()});
@@ -292,6 +312,11 @@ SessionResult StreamSession::run() {
   }
   end_watches();
   if (failure_) {
+    try {
+      output_.flush();  // a log keeps what arrived, its unfinished lines marked partial
+    } catch (const std::exception&) {
+      // The output is what failed, or the error that ended the session is what matters.
+    }
     std::rethrow_exception(failure_);
   }
   if (!connection_closed_) {
@@ -305,6 +330,12 @@ SessionResult StreamSession::run() {
   if (channel_.counts().key_updates_sent + channel_.counts().key_updates_received > 0) {
     console_.debug("key updates with {}: {} sent, {} received", conn_.peer(),
                    channel_.counts().key_updates_sent, channel_.counts().key_updates_received);
+  }
+  if (input_cut_off_ > 0) {
+    throw Error(ExitCode::failure,
+                fmt::format("{} ended the chat before our input was all sent: {} bytes of it "
+                            "(at least) were not delivered",
+                            shown_name(channel_.peer_name()), input_cut_off_));
   }
   return SessionResult{end_, channel_.counts()};
 }

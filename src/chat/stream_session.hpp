@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <vector>
@@ -50,6 +51,8 @@ class StreamSession final : ChannelEvents {
   // peer, then Interrupted (exit status 128 + the signal). A chat typed at a terminal ends as
   // with /quit (QUIT; the peer confirms). A second signal ends the session at once. Any error
   // after the handshake is sent to the peer as an ABORT (abort_text) before it is thrown on.
+  // A peer's QUIT that cuts piped input short (bytes were still waiting in it) closes the
+  // session in order and then throws Error (exit status 1): not everything was delivered.
   SessionResult run();
 
  private:
@@ -76,7 +79,11 @@ class StreamSession final : ChannelEvents {
   int stop_fd_;
   wire::Participant peer_;  // who is at the other end, for the view and /who
   PeerOutput output_;
-  std::vector<wire::Participant> others_;  // in a room: who else is there (ROOM_EVENTs)
+  struct Other {
+    wire::Participant who;
+    bool verified = false;  // the server said its key is on its list (ROOM_EVENT verified)
+  };
+  std::vector<Other> others_;  // in a room: who else is there (ROOM_EVENTs)
   net::EventLoop::Watch socket_;
   net::EventLoop::Watch stop_;
   net::EventLoop::Watch ticker_;
@@ -89,6 +96,9 @@ class StreamSession final : ChannelEvents {
   std::exception_ptr failure_;  // thrown once the ABORT is out
   std::optional<net::Clock::time_point> failure_deadline_;
   SessionEnd end_ = SessionEnd::finished;
+  // The peer's QUIT came while our piped input still held this many bytes: they were never
+  // sent, so the session ends in an error once it closed in order (PROTOCOL.md section 6).
+  std::uint64_t input_cut_off_ = 0;
 };
 
 }  // namespace cryptochat::chat

@@ -46,7 +46,8 @@ TypedLine interpret_line(std::string_view line) {
 
 std::string_view command_help() {
   return "/help         this list\n"
-         "/who          who is in the chat, with their key fingerprints\n"
+         "/who          who is in the chat, with their key fingerprints ([verified]: the room\n"
+         "              server admitted that key because it is on its list)\n"
          "/fingerprint  your key's fingerprint and the peer's\n"
          "/verify       the words to read to the peer by voice, and both fingerprints\n"
          "/quit, sair   end the chat\n"
@@ -65,7 +66,7 @@ void run_typed_line(const TypedLine& line, const Typist& typist, const CommandHa
         if (typist.progress != nullptr) {
           typist.progress->sent(text.size());
         }
-        on.show(format_line(typist.self, line.text, typist.colour));
+        on.show(format_for(typist.view, typist.self, line.text));
       }
       return;
     }

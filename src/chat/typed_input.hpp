@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "chat/terminal_view.hpp"
 #include "util/progress.hpp"
 #include "wire/bytes.hpp"
 #include "wire/room_messages.hpp"
@@ -55,7 +56,7 @@ struct CommandHandlers {
 // Who is typing: their own lines are shown as everyone else's are, and counted by --progress.
 struct Typist {
   const wire::Participant& self;
-  bool colour = false;
+  ViewOutput view;  // how this side's own lines are shown
   ProgressMeter* progress = nullptr;
 };
 

@@ -4,11 +4,15 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <vector>
 
+#include "chat/channel.hpp"
 #include "chat/handshake_driver.hpp"
 #include "chat/stream_session.hpp"
 #include "chat/verify.hpp"
+#include "cli/first_contact.hpp"
 #include "cli/identity.hpp"
 #include "cli/local_end.hpp"
 #include "cli/non_empty.hpp"
@@ -37,9 +41,36 @@ struct ConnectOptions {
   std::string peer_fingerprint;
   double connect_timeout = 10;
   double end_timeout = 30;  // 0: no limit
+  std::string format = "auto";
   bool progress = false;
   bool no_color = false;
+  bool strict = false;            // refuse a server known_hosts does not have
+  bool hash_known_hosts = false;  // write new known_hosts lines hashed
 };
+
+// After the handshake, before the session: the user refused the server's key, or it could not
+// be recorded. The server is told as after any error of a session, with an ABORT (PROTOCOL.md
+// section 6) saying `reason`, and gets up to 2 s to read it and close. Best effort: the local
+// error is what is reported.
+void refuse_established(net::EventLoop& loop, chat::Connection& conn,
+                        crypto::Established established, std::string_view reason) {
+  try {
+    chat::Channel channel(std::move(established), {chat::Channel::Role::client, false});
+    channel.abort(reason, conn.outbox());
+    conn.start_closing();
+    const auto deadline = net::Clock::now() + std::chrono::seconds(2);
+    bool closed = conn.close_some();
+    auto socket = loop.watch(conn.fd(), conn.wanted_events(),
+                             [&](std::uint32_t) { closed = conn.close_some(); });
+    const auto timer = loop.every_turn([&]() -> std::optional<net::Clock::time_point> {
+      socket.set_events(conn.wanted_events());
+      return deadline;
+    });
+    loop.run_until([&] { return closed || net::Clock::now() >= deadline; });
+  } catch (const std::exception&) {
+    // The server may be gone already.
+  }
+}
 
 void connect(const ConnectOptions& opts, const Console& console) {
   ignore_sigpipe();
@@ -58,7 +89,12 @@ void connect(const ConnectOptions& opts, const Console& console) {
     pin = opts.peer_fingerprint;
   }
   const StopSignals stop;
-  auto known_hosts = trust::KnownHosts::load(trust::default_known_hosts_path());
+  // With a pin, known_hosts is neither read nor written.
+  auto known_hosts = pin ? trust::KnownHosts(trust::default_known_hosts_path())
+                         : trust::KnownHosts::load(trust::default_known_hosts_path());
+  for (const std::string& warning : known_hosts.malformed_warnings()) {
+    console.warn("{}", warning);
+  }
   // An unencrypted key is set up on another thread while the client hello goes out (it needs
   // only the public half); otherwise (a passphrase to ask for, a key to make) the key is ready
   // before the connection is made, and its decryption object is made while the server answers.
@@ -91,14 +127,44 @@ void connect(const ConnectOptions& opts, const Console& console) {
         const std::string fp = key.fingerprint();
         console.debug("handshake: server key {} ({} bits) received at {:.1f} ms", fp, key.bits(),
                       ms_since_start());
-        verdict = trust::verify_server(known_hosts, address, fp, pin, connected_to);
+        verdict = trust::verify_server(known_hosts, address, fp, pin, connected_to, opts.strict);
       },
       deadline, stop.fd());
   // Only now has the server proved it holds the key (key confirmation): a hello with a key
   // nobody holds leaves known_hosts as it was.
   if (!pin && trust::needs_recording(known_hosts, address, connected_to)) {
     const std::string fp = established.peer_key.fingerprint();
-    const auto added = trust::record_server(known_hosts.path(), address, fp, connected_to);
+    if (verdict == trust::HostVerdict::first_contact && person_at_terminal()) {
+      // Asked before anything is recorded and before the chat starts: no data of ours has
+      // been sent yet.
+      FirstContactAnswer answer = FirstContactAnswer::no_answer;
+      try {
+        answer = ask_first_contact(first_contact_lines(address, connected_to, fp), fp, stop.fd());
+      } catch (const std::exception& e) {
+        refuse_established(loop, conn, std::move(established), chat::abort_text(e));
+        throw;
+      }
+      if (!accepted(answer)) {
+        // The text a client that distrusts a key sends (PROTOCOL.md section 7).
+        refuse_established(loop, conn, std::move(established), chat::kClientDistrustText);
+        throw AuthError(
+            fmt::format("the key {} of {} was not accepted ({}); nothing was "
+                        "recorded in {}",
+                        fp, address, describe_refusal(answer), known_hosts.path()));
+      }
+    }
+    std::vector<std::string> added;
+    try {
+      added = trust::record_server(known_hosts.path(), address, fp, connected_to,
+                                   opts.hash_known_hosts);
+    } catch (const std::exception& e) {
+      // A file that cannot be written (or a key another client recorded meanwhile): the
+      // session does not start, and the server is told so.
+      refuse_established(loop, conn, std::move(established),
+                         dynamic_cast<const AuthError*>(&e) != nullptr ? chat::kClientDistrustText
+                                                                       : chat::abort_text(e));
+      throw;
+    }
     if (verdict == trust::HostVerdict::first_contact) {
       console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
                    known_hosts.path());
@@ -113,10 +179,11 @@ void connect(const ConnectOptions& opts, const Console& console) {
       "handshake: done at {:.1f} ms; protocol version {}, cipher suite {} (X25519, "
       "RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM)",
       ms_since_start(), wire::kVersion3, wire::kSuiteAes256Gcm);
-  console.info("connected to {} ({}) at {}", printable(established.peer_name),
+  console.info("connected to {} ({}) at {}", shown_name(established.peer_name),
                established.peer_key.fingerprint(), conn.peer());
   chat::LocalSettings settings =
       standard_local_settings(identity, display_name(opts.identity), opts.no_color);
+  apply_format(settings, opts.format, AutoFormat::raw_until_room);
   std::optional<ProgressMeter> progress;
   if (opts.progress) {
     settings.progress = &progress.emplace(standard_progress(settings));
@@ -153,6 +220,16 @@ Command add_connect(CLI::App& app) {
   add_end_timeout_option(*cmd, opts->end_timeout);
   cmd->add_flag("--progress", opts->progress,
                 "Show bytes sent and received, the rate and the time left on stderr");
+  cmd->add_flag("--strict", opts->strict,
+                "Refuse a server whose key known_hosts does not have, instead of a first contact "
+                "(exit 3, before the client hello is sent)");
+  cmd->add_flag("--hash-known-hosts", opts->hash_known_hosts,
+                "Write new known_hosts lines with the address hashed (|1|SALT|HASH, as ssh's "
+                "HashKnownHosts), so the file does not list the servers");
+  add_format_option(*cmd, opts->format,
+                    "Standard output when it is not a terminal: raw bytes, or a log of a room: "
+                    "lines (tab-separated) or json (auto: raw until the server turns out to be "
+                    "a room, then lines)");
   add_no_color_option(*cmd, opts->no_color);
   add_identity_options(*cmd, opts->identity);
   return when_parsed(cmd, opts, connect);

@@ -12,6 +12,7 @@
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/paths.hpp"
+#include "util/text.hpp"
 #include "wire/handshake_messages.hpp"
 
 namespace cryptochat::cli {
@@ -40,6 +41,10 @@ void add_identity_options(CLI::App& cmd, IdentityOptions& opts) {
           if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
             return "a name cannot hold control characters";
           }
+        }
+        // The rule a room applies (PROTOCOL.md section 9); what it only strips is allowed.
+        if (const auto problem = normalise_name(name).problem; !problem.empty()) {
+          return "a name is refused when " + problem;
         }
         return {};
       });

@@ -1,5 +1,6 @@
-// `cryptochat known-hosts list [HOST:PORT]` and `cryptochat known-hosts remove HOST:PORT`: what
-// the client remembers of servers (trust/known_hosts.hpp), like ssh-keygen -F and -R.
+// `cryptochat known-hosts list [HOST:PORT]`, `cryptochat known-hosts remove HOST:PORT` and
+// `cryptochat known-hosts hash`: what the client remembers of servers (trust/known_hosts.hpp),
+// like ssh-keygen -F, -R and -H.
 #pragma once
 
 #include <CLI/App.hpp>

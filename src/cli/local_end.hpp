@@ -42,6 +42,40 @@ inline chat::LocalSettings standard_local_settings(const crypto::PrivateKey& ide
   return local;
 }
 
+// What `--format auto` means where it is given.
+enum class AutoFormat {
+  raw,             // serve --once: a one-to-one pipe is byte-exact
+  lines,           // a room server: it knows it is a room
+  raw_until_room,  // connect: byte-exact until the server shows it is a room, then lines
+};
+
+// --format: how standard output looks when it is not a terminal (a terminal always shows the
+// chat's "[HH:MM:SS] name: text" lines).
+inline void add_format_option(CLI::App& cmd, std::string& format, const std::string& help) {
+  cmd.add_option("--format", format, help)
+      ->capture_default_str()
+      ->type_name("auto|raw|lines|json")
+      ->check(CLI::IsMember({"auto", "raw", "lines", "json"}));
+}
+
+inline void apply_format(chat::LocalSettings& local, const std::string& format, AutoFormat dflt) {
+  if (local.output == chat::OutputMode::terminal) {
+    return;
+  }
+  if (format == "lines") {
+    local.output = chat::OutputMode::lines;
+  } else if (format == "json") {
+    local.output = chat::OutputMode::json;
+  } else if (format == "raw") {
+    local.output = chat::OutputMode::raw;
+  } else if (dflt == AutoFormat::lines) {
+    local.output = chat::OutputMode::lines;
+  } else {
+    local.output = chat::OutputMode::raw;
+    local.log_if_room = dflt == AutoFormat::raw_until_room;
+  }
+}
+
 // Adds --no-color to a subcommand that chats.
 inline void add_no_color_option(CLI::App& cmd, bool& no_color) {
   cmd.add_flag("--no-color", no_color,

@@ -43,6 +43,7 @@ struct ServeOptions {
   std::size_t max_clients = 1000;
   double idle_timeout = 0;  // 0: no limit
   double end_timeout = 30;  // 0: no limit
+  std::string format = "auto";
   bool progress = false;
   bool no_color = false;
 };
@@ -85,7 +86,7 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
     return;
   }
   chat::Connection& conn = *joined->conn;
-  const std::string peer_name = printable(joined->established.peer_name);
+  const std::string peer_name = shown_name(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
   console.info("{}", chat::sas_notice(joined->established.peer_name, joined->established.sas));
@@ -106,9 +107,14 @@ void serve(const ServeOptions& opts, const Console& console) {
   // The RSA set-up runs beside the rest of the start-up instead of inside a handshake.
   std::jthread prepare_key([&identity] { identity.op_pool().warm_up(); });
   const std::string name = display_name(opts.identity);
-  std::optional<trust::AuthorizedKeys> allowed;
+  std::optional<trust::SharedAuthorizedKeys> allowed;
   if (!opts.authorized_keys.empty()) {
-    allowed = trust::AuthorizedKeys::load(opts.authorized_keys);
+    allowed.emplace(trust::AuthorizedKeys::load(opts.authorized_keys));
+  }
+  // A room with an allow list reads it again on SIGHUP instead of stopping.
+  std::optional<HangupSignal> hangup;
+  if (allowed && !opts.once) {
+    hangup.emplace();
   }
   // The usual soft limit of 1024 descriptors is too few for a full room.
   // The clients, the handshakes and the connections queued for one (as many as --max-clients).
@@ -145,6 +151,7 @@ void serve(const ServeOptions& opts, const Console& console) {
     }
   };
   chat::LocalSettings settings = standard_local_settings(identity, name, opts.no_color);
+  apply_format(settings, opts.format, opts.once ? AutoFormat::raw : AutoFormat::lines);
   std::optional<ProgressMeter> progress;
   if (opts.progress) {
     settings.progress = &progress.emplace(standard_progress(settings));
@@ -157,8 +164,12 @@ void serve(const ServeOptions& opts, const Console& console) {
     chat::RoomServerSettings room;
     room.handshakes = limits;
     room.room.max_clients = opts.max_clients;
+    room.room.keys_listed = allowed.has_value();
     room.room.idle_timeout =
         std::chrono::milliseconds(static_cast<long long>(opts.idle_timeout * 1000));
+    if (hangup) {
+      room.reload = chat::AllowListReload{&*allowed, opts.authorized_keys, hangup->fd()};
+    }
     // The operator's line (interactive) is made now: participants' lines go above it.
     chat::LocalEnd local(settings);
     chat::run_room_server(loop, identity, name, std::move(check), listener, local, room, console,
@@ -186,7 +197,8 @@ Command add_serve(CLI::App& app) {
   cmd->add_flag("--once", opts->once,
                 "Serve one client, one to one, then exit with its status (no room)");
   cmd->add_option("--authorized-keys", opts->authorized_keys,
-                  "Admit only the keys in FILE (public key PEM blocks and SHA256: fingerprints)")
+                  "Admit only the keys in FILE (public key PEM blocks and SHA256: fingerprints); "
+                  "a room reads it again on SIGHUP")
       ->type_name("FILE")
       ->check(kNonEmpty);
   add_seconds_option(*cmd, "--handshake-timeout", opts->handshake_timeout,
@@ -217,6 +229,10 @@ Command add_serve(CLI::App& app) {
   add_end_timeout_option(*cmd, opts->end_timeout, " (with --once)");
   cmd->add_flag("--progress", opts->progress,
                 "Show bytes sent and received, the rate and the time left on stderr");
+  add_format_option(*cmd, opts->format,
+                    "Standard output when it is not a terminal: raw bytes, or a log of the "
+                    "room: lines (tab-separated) or json (auto: lines in a room, raw with "
+                    "--once)");
   add_no_color_option(*cmd, opts->no_color);
   add_identity_options(*cmd, opts->identity);
   return when_parsed(cmd, opts, serve);

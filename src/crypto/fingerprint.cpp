@@ -33,7 +33,7 @@ std::string fingerprint_of_spki(std::span<const std::uint8_t> spki_der) {
 }
 
 std::string short_fingerprint(std::string_view fingerprint) {
-  return std::string(fingerprint.substr(0, kPrefix.size() + 8));
+  return std::string(fingerprint.substr(0, kPrefix.size() + kShortChars));
 }
 
 bool looks_like_fingerprint(std::string_view text) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <clocale>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +57,32 @@ std::size_t display_width(std::string_view text) {
     text.remove_prefix(n);
   }
   return width;
+}
+
+std::size_t cautious_width(std::string_view one_char) {
+  if (one_char.size() == 1 && static_cast<unsigned char>(one_char[0]) < 0x80) {
+    return 1;
+  }
+  std::mbstate_t state{};
+  wchar_t wc = 0;
+  // With its own state, mbrtowc is thread safe.
+  const std::size_t n = std::mbrtowc(&wc, one_char.data(), one_char.size(),
+                                     &state);  // NOLINT(concurrency-mt-unsafe)
+  if (n == 0 || n == static_cast<std::size_t>(-1) || n == static_cast<std::size_t>(-2)) {
+    // Not UTF-8 to this locale (the "C" locale knows none): a terminal shows each byte in a
+    // column of its own, or the character in one or two.
+    return std::max<std::size_t>(2, one_char.size());
+  }
+  const int w = ::wcwidth(wc);
+  return w == 0 || w == 1 ? 1 : 2;
+}
+
+std::size_t terminal_columns(int fd) {
+  winsize ws{};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+    return ws.ws_col;
+  }
+  return 0;
 }
 
 void LineEditor::EditLineDeleter::operator()(editline* el) const {
@@ -116,11 +143,8 @@ LineEditor::~LineEditor() {
 }
 
 std::size_t LineEditor::columns() const {
-  winsize ws{};
-  if (::ioctl(out_fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
-    return ws.ws_col;
-  }
-  return 80;
+  const std::size_t width = terminal_columns(out_fd_);
+  return width > 0 ? width : 80;
 }
 
 void LineEditor::erase_input(std::size_t upto_bytes, bool cursor_on_next_row) {

@@ -48,12 +48,14 @@ class LineEditor {
   // Writes text (whole lines, each ending in '\n', already made safe to show) above the line
   // being typed, then redraws the prompt, the half-typed line and the cursor as they were.
   void print_above(std::string_view text);
+  // The terminal's width in columns now (80 when it cannot tell): asked each time, so a
+  // resized window is seen at once.
+  [[nodiscard]] std::size_t columns() const;
 
  private:
   // Moves the cursor to the start of the prompt and clears from there to the end of the
   // screen; `upto_bytes` of the line are before the cursor.
   void erase_input(std::size_t upto_bytes, bool cursor_on_next_row);
-  [[nodiscard]] std::size_t columns() const;
 
   // Console lines (stderr is this terminal) go above the line too.
   class AboveSink final : public ConsoleSink {
@@ -90,5 +92,13 @@ bool can_redraw(const char* term);
 
 // Display width of UTF-8 text in terminal columns (wide characters count 2, controls 0).
 std::size_t display_width(std::string_view text);
+
+// The columns one character (one UTF-8 sequence, or one invalid byte) may take, erring wide so
+// that rows measured with it never run past the terminal's edge: 2 for a wide character and for
+// one the locale does not know, 1 for any other, combining marks and an invalid byte included.
+std::size_t cautious_width(std::string_view one_char);
+
+// The terminal width of fd in columns, 0 when fd is not a terminal (or it cannot tell).
+std::size_t terminal_columns(int fd);
 
 }  // namespace cryptochat::term

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace cryptochat::trust {
 
@@ -35,6 +37,30 @@ class AuthorizedKeys {
   friend AuthorizedKeys parse_authorized_keys(std::string_view text, const std::string& origin);
 
   std::set<std::string, std::less<>> fingerprints_;
+};
+
+// A running server's allow list, replaced whole when the file is read again (a room's SIGHUP)
+// while handshakes on worker threads ask it who may connect.
+class SharedAuthorizedKeys {
+ public:
+  explicit SharedAuthorizedKeys(AuthorizedKeys keys) : keys_(std::move(keys)) {}
+
+  [[nodiscard]] bool allows(std::string_view fingerprint) const {
+    const std::lock_guard lock(mutex_);
+    return keys_.allows(fingerprint);
+  }
+  [[nodiscard]] std::size_t size() const {
+    const std::lock_guard lock(mutex_);
+    return keys_.size();
+  }
+  void replace(AuthorizedKeys keys) {
+    const std::lock_guard lock(mutex_);
+    keys_ = std::move(keys);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  AuthorizedKeys keys_;
 };
 
 // Parses the text of an authorized keys file; origin names it in error messages. Throws

@@ -42,8 +42,28 @@ std::string shell_word(std::string_view address) {
       presented_fp));
 }
 
+// A line for the server that cannot be read may be the one that held its trusted key: the
+// server is refused rather than met as a first contact (or checked against an older line).
+void check_readable(const KnownHosts& hosts, const std::string& address,
+                    const std::string& presented_fp, const std::string& one) {
+  const auto bad = hosts.malformed_entry_for(one);
+  if (!bad) {
+    return;
+  }
+  throw AuthError(fmt::format(
+      "{}:{}: the known_hosts line for {} is malformed ({}), so the key {} that {} presents "
+      "cannot be checked against it; fix that line, or remove it with: cryptochat known-hosts "
+      "remove {}",
+      hosts.path(), bad->line, canonical_address(one), bad->malformed, presented_fp, address,
+      shell_word(canonical_address(one))));
+}
+
 void check_known(const KnownHosts& hosts, const std::string& address,
                  const std::string& presented_fp, const std::string& connected_to) {
+  check_readable(hosts, address, presented_fp, address);
+  if (!connected_to.empty()) {
+    check_readable(hosts, address, presented_fp, connected_to);
+  }
   if (const auto known = hosts.lookup(address); known && *known != presented_fp) {
     changed(hosts, address, canonical_address(address), *known, presented_fp);
   }
@@ -59,7 +79,7 @@ void check_known(const KnownHosts& hosts, const std::string& address,
 HostVerdict verify_server(const KnownHosts& hosts, const std::string& address,
                           const std::string& presented_fp,
                           const std::optional<std::string>& pinned_fp,
-                          const std::string& connected_to) {
+                          const std::string& connected_to, bool strict) {
   if (pinned_fp) {
     if (presented_fp == *pinned_fp) {
       return HostVerdict::pinned_match;
@@ -69,7 +89,19 @@ HostVerdict verify_server(const KnownHosts& hosts, const std::string& address,
                     address, presented_fp, *pinned_fp));
   }
   check_known(hosts, address, presented_fp, connected_to);
-  return hosts.lookup(address) ? HostVerdict::known_match : HostVerdict::first_contact;
+  if (hosts.lookup(address)) {
+    return HostVerdict::known_match;
+  }
+  if (strict) {
+    // ssh's StrictHostKeyChecking=yes: called at the SERVER_HELLO, so the client sends the
+    // server nothing but the distrust alert.
+    throw AuthError(fmt::format(
+        "{} is not in {} and --strict refuses unknown keys: it presents {}; check that "
+        "fingerprint with the server's operator, then connect once without --strict (or with "
+        "--peer-fingerprint {})",
+        address, hosts.path(), presented_fp, presented_fp));
+  }
+  return HostVerdict::first_contact;
 }
 
 bool needs_recording(const KnownHosts& hosts, const std::string& address,
@@ -79,14 +111,14 @@ bool needs_recording(const KnownHosts& hosts, const std::string& address,
 
 std::vector<std::string> record_server(const std::string& path, const std::string& address,
                                        const std::string& presented_fp,
-                                       const std::string& connected_to) {
+                                       const std::string& connected_to, bool hashed) {
   const KnownHostsLock lock(path);
   KnownHosts hosts = KnownHosts::load(path);
   check_known(hosts, address, presented_fp, connected_to);
   std::vector<std::string> added;
   for (const std::string* one : {&address, &connected_to}) {
     if (!one->empty() && !hosts.lookup(*one)) {
-      hosts.set(*one, presented_fp);
+      hosts.set(*one, presented_fp, hashed);
       added.push_back(canonical_address(*one));
     }
   }

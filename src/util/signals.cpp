@@ -20,6 +20,8 @@ std::atomic<int> g_wake_fd{-1};
 std::atomic<int> g_count{0};
 std::atomic<int> g_first{0};
 std::array<struct sigaction, kStopSignals.size()> g_saved{};
+std::atomic<int> g_hangup_fd{-1};
+struct sigaction g_saved_hangup {};
 // NOLINTEND(cppcoreguidelines-avoid-non-const-global-variables)
 
 extern "C" void on_stop_signal(int sig) {
@@ -34,6 +36,26 @@ extern "C" void on_stop_signal(int sig) {
   }
   errno = saved_errno;
 }
+
+extern "C" void on_hangup_signal(int /*sig*/) {
+  const int saved_errno = errno;
+  const int fd = g_hangup_fd.load();
+  if (fd >= 0) {
+    const char byte = 1;
+    static_cast<void>(::write(fd, &byte, 1));
+  }
+  errno = saved_errno;
+}
+
+// A non-blocking close-on-exec pipe: {read end, write end}.
+void make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    throw IoError("cannot create a pipe: " + errno_text(errno));
+  }
+  read_end.reset(fds[0]);
+  write_end.reset(fds[1]);
+}
 }  // namespace
 
 void ignore_sigpipe() noexcept {
@@ -41,13 +63,8 @@ void ignore_sigpipe() noexcept {
 }
 
 StopSignals::StopSignals() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-    throw IoError("cannot create a pipe: " + errno_text(errno));
-  }
-  read_end_.reset(fds[0]);
-  write_end_.reset(fds[1]);
-  g_wake_fd.store(fds[1]);
+  make_pipe(read_end_, write_end_);
+  g_wake_fd.store(write_end_.get());
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
@@ -80,6 +97,21 @@ void StopSignals::drain(int fd) noexcept {
   char buf[64];
   while (::read(fd, buf, sizeof buf) > 0) {
   }
+}
+
+HangupSignal::HangupSignal() {
+  make_pipe(read_end_, write_end_);
+  g_hangup_fd.store(write_end_.get());
+  struct sigaction sa {};
+  sa.sa_handler = on_hangup_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  ::sigaction(SIGHUP, &sa, &g_saved_hangup);
+}
+
+HangupSignal::~HangupSignal() {
+  ::sigaction(SIGHUP, &g_saved_hangup, nullptr);
+  g_hangup_fd.store(-1);
 }
 
 const char* signal_name(int sig) noexcept {

@@ -37,6 +37,25 @@ class StopSignals {
   UniqueFd write_end_;
 };
 
+// SIGHUP as a request to reload (a room server's --authorized-keys) instead of a stop signal:
+// made after StopSignals, it takes SIGHUP over, and gives it back to StopSignals when it goes.
+class HangupSignal {
+ public:
+  HangupSignal();
+  HangupSignal(const HangupSignal&) = delete;
+  HangupSignal& operator=(const HangupSignal&) = delete;
+  HangupSignal(HangupSignal&&) = delete;
+  HangupSignal& operator=(HangupSignal&&) = delete;
+  ~HangupSignal();
+
+  // Readable once a SIGHUP arrived, until StopSignals::drain(fd()) empties it.
+  [[nodiscard]] int fd() const { return read_end_.get(); }
+
+ private:
+  UniqueFd read_end_;
+  UniqueFd write_end_;
+};
+
 // "SIGINT", "SIGTERM", "SIGHUP", ...
 const char* signal_name(int sig) noexcept;
 

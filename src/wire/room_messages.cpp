@@ -55,7 +55,7 @@ RelayView parse_relay(ByteView content) {
 
 bool known_kind(RoomEventKind kind) {
   return kind == RoomEventKind::joined || kind == RoomEventKind::left ||
-         kind == RoomEventKind::present;
+         kind == RoomEventKind::present || kind == RoomEventKind::verified;
 }
 
 Bytes encode(const RoomEvent& event) {

@@ -32,10 +32,16 @@ struct RelayView {
 };
 RelayView parse_relay(ByteView content);
 
-// present: sent only to a newcomer, once per participant already in the room.
-// A kind this version does not know still parses (a later server may add kinds): the receiver
-// ignores such an event (known_kind() says which).
-enum class RoomEventKind : std::uint8_t { joined = 0x01, left = 0x02, present = 0x03 };
+// present: sent only to a newcomer, once per participant already in the room. verified: right
+// after a participant's joined or present, when the server admitted its key because the key is
+// on its list (--authorized-keys). A kind this version does not know still parses (a later
+// server may add kinds): the receiver ignores such an event (known_kind() says which).
+enum class RoomEventKind : std::uint8_t {
+  joined = 0x01,
+  left = 0x02,
+  present = 0x03,
+  verified = 0x04,
+};
 bool known_kind(RoomEventKind kind);
 
 struct RoomEvent {

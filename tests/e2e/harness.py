@@ -330,6 +330,7 @@ class SessionTestCase(CryptochatTestCase):
         self.server_config = self.path("server-config")
         self.client_config = self.path("client-config")
         self.known_hosts = os.path.join(self.client_config, "cryptochat", "known_hosts")
+        self.room_ports = set()
 
     # -- processes -------------------------------------------------------------------------
 
@@ -364,13 +365,24 @@ class SessionTestCase(CryptochatTestCase):
             argv += ["--key", self.keys.get(key, key)]
         if name is not None:
             argv += ["--name", name]
+        if not once and "--format" not in args:
+            # Most room tests check the relayed bytes themselves; the room's log format (the
+            # default) is tested in test_room_log.py.
+            argv += ["--format", "raw"]
         proc = self.spawn(argv + list(args), config or self.server_config, stdin, stdout)
         if wait:
             m = proc.wait_for(LISTENING_RE)
             proc.host = m.group(1).decode()
             proc.port = int(m.group(2))
             proc.fingerprint = m.group(4).decode()
+            if not once:
+                self.room_ports.add(proc.port)
         return proc
+
+    def _to_room(self, address, args):
+        """True when a client's address is that of a room this test started."""
+        port = address.rsplit(":", 1)[-1] if ":" in address else (args[0] if args else "")
+        return str(port) in {str(p) for p in getattr(self, "room_ports", ())}
 
     def start_client(self, address, *args, key="client", name="cli", stdin=None, stdout=None,
                      config=None, env_extra=None):
@@ -379,6 +391,8 @@ class SessionTestCase(CryptochatTestCase):
             argv += ["--key", self.keys.get(key, key)]
         if name is not None:
             argv += ["--name", name]
+        if "--format" not in args and self._to_room(address, args):
+            argv += ["--format", "raw"]  # the relayed bytes themselves (see start_server)
         return self.spawn(argv + list(args), config or self.client_config, stdin, stdout,
                           env_extra)
 

@@ -139,7 +139,7 @@ class ConfigTest(SessionTestCase):
             ('[serve]\nname = "q\\"x\\" \\u00e9 \\\\ \\U0001F600"\n',
              'q"x" \u00e9 \\ \U0001F600'.encode()),
             ('[serve]\nname = "tab\\there"\n', None),  # escapes work: the name check refuses it
-            ("[serve]\nname = 'C:\\path\\#1'\n", b"C:\\path\\#1"),
+            ("[serve]\nname = 'C\\path\\#1'\n", b"C\\path\\#1"),
             ('[serve]\nname = """multi\\\n   line"""\n', b"multiline"),
             ('serve.name = "dotted"\n', b"dotted"),
             ('serve = { name = "inline", once = true }\n', b"inline"),

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import termios
@@ -44,8 +45,8 @@ CHUNK = MIB
 
 
 def short_fingerprint(fp):
-    """What a room shows of a key: "SHA256:" and the first 8 base64 characters."""
-    return fp[:len("SHA256:") + 8]
+    """What a room shows of a key: "SHA256:" and the first 16 base64 characters."""
+    return fp[:len("SHA256:") + 16]
 
 
 def joined_re(name, fp):
@@ -81,12 +82,12 @@ class RoomTestCase(HostileTestCase):
 
     KEY_NAMES = ("server", "client", "other", "third")
 
-    def open_room(self, *args, keep_read_end=False, stdout=True):
+    def open_room(self, *args, keep_read_end=False, stdout=True, name="srv"):
         """`serve` without --once; its stdin is a pipe whose write end is server.stdin_w and its
         stdout the file server.out (unless stdout is false: /dev/null)."""
         r, w = self.pipe()
         out = self.path("server.out") if stdout else None
-        server = self.start_server(*args, once=False, stdin=r, stdout=out)
+        server = self.start_server(*args, once=False, stdin=r, stdout=out, name=name)
         if not keep_read_end:
             self.close_fd(r)
         server.stdin_r, server.stdin_w, server.out = r, w, out
@@ -141,6 +142,101 @@ class RoomTestCase(HostileTestCase):
 
 
 class RoomTest(RoomTestCase):
+
+    def refused(self, server, name, key, why):
+        """A client named `name` completes its handshake and is refused (ABORT): it exits 1
+        saying why, and the server keeps serving."""
+        r, w = self.pipe()
+        proc = self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint",
+                                 server.fingerprint, key=key, name=name, stdin=r)
+        self.close_fd(r)
+        proc.finish(1, timeout=RUN_TIMEOUT)
+        self.assertEqual(self.error_lines(proc),
+                         ["cryptochat: error: the peer aborted the session: " + why],
+                         proc.describe())
+        self.close_fd(w)
+
+    def test_a_name_is_taken_once_and_never_the_operators(self):
+        server = self.open_room(name="hub")
+        alice = self.join(server, "alice", "client")
+        taken = "the name '{}' is taken in this room; choose another with --name"
+        # Another key under her name, in another case, with a zero width space, a bidi
+        # isolate or spaces around it: all the same name.
+        for name, shown in (("alice", "alice"), ("ALICE", "ALICE"), ("alice\u200b", "alice"),
+                            ("\u2066alice\u2069", "alice"), ("  Alice ", "Alice")):
+            with self.subTest(name=name):
+                self.refused(server, name, "other", taken.format(shown))
+        # The operator's own name.
+        for name in ("hub", "HUB", "h\u00adub"):
+            with self.subTest(name=name):
+                self.refused(server, name, "other", taken.format(name.replace("\u00ad", "")))
+        self.assertEqual(server.stderr.count(b" joined from "), 1, server.describe())
+        # A name with a colon could fake "bob: ..." after the name: refused at the command line.
+        proc = self.start_client(f"127.0.0.1:{server.port}", key="other", name="bob: yes")
+        proc.finish(2, timeout=RUN_TIMEOUT)
+        self.assertIn(b"a name is refused when it holds ':'", proc.stderr)
+        # Two newcomers with one name at once: exactly one gets in.
+        procs = []
+        for key in ("other", "third"):
+            r, w = self.pipe()
+            procs.append((self.start_client(f"127.0.0.1:{server.port}", "--peer-fingerprint",
+                                            server.fingerprint, key=key, name="dup", stdin=r),
+                          w))
+            self.close_fd(r)
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while not any(p.popen.poll() is not None for p, _ in procs):
+            self.assertLess(time.monotonic(), deadline, "neither newcomer was refused")
+            time.sleep(0.05)
+        time.sleep(0.5)
+        codes = sorted(p.popen.poll() is not None for p, _ in procs)
+        self.assertEqual(codes, [False, True], [p.describe() for p, _ in procs])
+        loser = next(p for p, _ in procs if p.popen.poll() is not None)
+        self.assertEqual(loser.returncode, 1, loser.describe())
+        self.assertIn(taken.format("dup").encode(), loser.stderr)
+        self.assertEqual(server.stderr.count(b"dup ("), 2, server.describe())  # joined, refused
+        winner, winner_w = next((p, w) for p, w in procs if p.popen.poll() is None)
+        alice.proc.wait_for(re.compile(rb"^cryptochat: dup \(SHA256:[A-Za-z0-9+/]{16}\) joined "
+                                       rb"the room$", re.MULTILINE))
+        self.close_fd(winner_w)
+        winner.finish(0, timeout=RUN_TIMEOUT)
+        self.stop_room(server, (alice,))
+
+    def test_names_from_a_hostile_client_are_stripped_or_refused(self):
+        try:
+            import cryptography  # noqa: F401
+        except ImportError:
+            self.skipTest("python3-cryptography is needed to speak the protocol from Python")
+        from test_signals import PythonClient
+        server = self.open_room()
+        alice = self.join(server, "alice", "client")
+        # Tabs, a bidi override and a line separator in a name: stripped, for everyone.
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        self.addCleanup(sock.close)
+        peer = PythonClient(sock, self.keys["other"], name="e\tv\u202ee\u2028".encode())
+        fp = self.fingerprints["other"]
+        server.wait_for(joined_re("eve", fp))
+        alice.proc.wait_for(f"cryptochat: eve ({short_fingerprint(fp)}) joined the room".encode())
+        peer.send(0x00, b"hi\n")
+        self.wait_output(alice.out, b"hi\n")
+        sock.close()
+        # Not UTF-8, a look-alike colon, nothing visible: refused with ABORT saying why.
+        for raw, why in ((b"ev\xffe", "it is not valid UTF-8"),
+                         ("bob\uff1a yes".encode(), "it holds ':'"),
+                         ("\u200b\t".encode(), "it holds nothing visible")):
+            with self.subTest(raw=raw):
+                sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                self.addCleanup(sock.close)
+                peer = PythonClient(sock, self.keys["third"], name=raw)
+                records = []
+                while (record := peer.receive()) is not None:
+                    records.append(record)
+                    if record[0] == 0x05:
+                        break
+                self.assertEqual(records[-1],
+                                 (0x05, f"the name is not allowed in this room: {why}".encode()))
+                sock.close()
+        self.assertEqual(server.stderr.count(b" joined from "), 2, server.describe())
+        self.stop_room(server, (alice,))
 
     def test_three_clients_and_the_operator(self):
         server = self.open_room()

@@ -358,7 +358,8 @@ class PythonClient:
     """The client side of PROTOCOL.md sections 3-5 in Python (cryptography), to send records
     the real client never would."""
 
-    def __init__(self, sock, key_path):
+    def __init__(self, sock, key_path, complete=True, name=b"py!"):
+        """Runs the handshake up to SERVER_KEY; then, unless complete is False, finish()."""
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, x25519
         self.sock = sock
@@ -402,9 +403,15 @@ class PythonClient:
         self.recv_key, self.recv_iv = expand("cryptochat v2 s2c key", 32), \
             expand("cryptochat v2 s2c iv", 12)
         self.send_seq = self.recv_seq = 0
+        self.name = name
+        if complete:
+            self.finish()
+
+    def finish(self):
+        """Key confirmation: the server's FINISHED checked, ours sent."""
         kind, content = self.receive()
         assert kind == 0x01 and content[:32] == self.th, "the server's FINISHED"
-        self.send(0x01, self.th + bytes([3]) + b"py!")
+        self.send(0x01, self.th + bytes([len(self.name)]) + self.name)
 
     @staticmethod
     def nonce(iv, seq):
@@ -437,11 +444,125 @@ class PythonClient:
 
 class PythonPeerTest(SessionTestCase):
 
-    def test_a_bad_record_after_the_handshake_is_answered_with_an_abort(self):
+    def setUp(self):
+        super().setUp()
         try:
             import cryptography  # noqa: F401
         except ImportError:
             self.skipTest("python3-cryptography is needed to speak the protocol from Python")
+
+    def quit_at_once(self, server, delay=0.0, first=0):
+        """A Python client that sends QUIT after the handshake (once `first` DATA bytes came,
+        then after `delay` seconds), then closes as section 6 says: reads everything up to the
+        server's END and answers it with END_ACK. Returns the DATA bytes it received and the
+        other content types in order."""
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.addCleanup(sock.close)
+        peer = PythonClient(sock, self.keys["client"])
+        received, kinds = 0, []
+        while received < first:
+            record = peer.receive()
+            self.assertEqual(record[0], 0x00, record)
+            received += len(record[1])
+        time.sleep(delay)
+        peer.send(0x04, b"")  # QUIT
+        while (record := peer.receive()) is not None:
+            if record[0] == 0x00:
+                received += len(record[1])
+                continue
+            kinds.append(record[0])
+            if record[0] == 0x02:  # the server's END
+                peer.send(0x03, b"")  # END_ACK
+                break
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(65536):
+            pass
+        return received, kinds
+
+    def assert_cut_off(self, server):
+        errors = [line for line in server.stderr.splitlines() if b"error" in line]
+        self.assertEqual(len(errors), 1, server.describe())
+        self.assertRegex(errors[0], rb"^cryptochat: error: py! ended the chat before our input "
+                                    rb"was all sent: [1-9][0-9]* bytes of it \(at least\) were "
+                                    rb"not delivered$")
+
+    def test_a_quit_that_cuts_piped_input_short_is_not_success(self):
+        # The peer's QUIT stops this side's input. A file not read to its end was not
+        # delivered, so exit 0 would be a lie: the session closes in order, then exits 1.
+        size = 64 * MIB
+        data = self.path("big.bin")
+        with open(data, "wb") as f:
+            f.truncate(size)  # sparse: a big input costs no disk
+        server = self.start_server(stdin=data)
+        received, kinds = self.quit_at_once(server)
+        self.assertEqual(kinds, [0x03, 0x02], "END_ACK for our QUIT, then the server's END")
+        self.assertLess(received, size)
+        server.finish(1, timeout=RUN_TIMEOUT)
+        self.assert_cut_off(server)
+        self.assert_no_crash(server)
+
+    def test_a_quit_with_nothing_waiting_in_a_pipe_is_success(self):
+        # A pipe that stays open with nothing in it (`tail -f /dev/null | ...`, a listener):
+        # nothing was cut off, so the orderly end is success.
+        r, w = self.pipe()
+        server = self.start_server(stdin=r)
+        os.close(r)
+        os.write(w, b"all of this was read\n")
+        received, kinds = self.quit_at_once(server, first=21)
+        self.assertEqual(kinds, [0x03, 0x02])
+        self.assertEqual(received, 21)
+        server.finish(0, timeout=RUN_TIMEOUT)
+        self.assertNotIn(b"not delivered", server.stderr)
+
+    def test_a_quit_with_bytes_waiting_in_a_pipe_is_not_success(self):
+        # A writer keeps the pipe full; the client reads nothing for a second, so the server
+        # stops reading its input (backpressure) and the pipe holds bytes it never read when
+        # the QUIT arrives.
+        r, w = self.pipe()
+        stop = threading.Event()
+
+        def feed():
+            chunk = b"x" * 65536
+            for _ in range(1024):  # at most 64 MiB
+                if stop.is_set():
+                    return
+                try:
+                    os.write(w, chunk)
+                except OSError:
+                    return  # the server closed its input
+
+        server = self.start_server(stdin=r)
+        os.close(r)
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        self.addCleanup(writer.join, 10)
+        self.addCleanup(stop.set)
+        received, kinds = self.quit_at_once(server, delay=1.0)
+        stop.set()
+        self.assertEqual(kinds, [0x03, 0x02])
+        server.finish(1, timeout=RUN_TIMEOUT)
+        self.assert_cut_off(server)
+
+    def test_a_handshake_past_server_key_when_a_room_stops_gets_an_abort(self):
+        # PROTOCOL.md section 9: a room shutting down lets a handshake past SERVER_KEY complete
+        # and sends it an ABORT saying so. A member that never confirms the room's QUIT keeps
+        # the room waiting meanwhile.
+        server = self.start_server(once=False, stdin=None)
+        stuck = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.addCleanup(stuck.close)
+        PythonClient(stuck, self.keys["client"])
+        server.wait_for(rb"joined from")
+        late = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.addCleanup(late.close)
+        peer = PythonClient(late, self.keys["other"], complete=False)
+        server.signal(signal.SIGTERM)
+        server.wait_for(rb"stopped: ending the chat")
+        peer.finish()
+        record = peer.receive()
+        self.assertEqual(record, (0x05, b"the server is shutting down"))
+        server.finish(0, timeout=RUN_TIMEOUT)
+
+    def test_a_bad_record_after_the_handshake_is_answered_with_an_abort(self):
         server = self.start_server(stdin=None, stdout=self.path("server.out"))
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
         self.addCleanup(sock.close)

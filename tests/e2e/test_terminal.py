@@ -27,7 +27,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    BINARY, CONNECTED_RE, JOINED_RE, RUN_TIMEOUT, START_TIMEOUT, SessionTestCase, main, read_bytes)
+    BINARY, CONNECTED_RE, JOINED_RE, RUN_TIMEOUT, START_TIMEOUT, SessionTestCase, main, read_bytes,
+    write_bytes)
 
 TMUX = shutil.which("tmux")
 WIDTH, HEIGHT = 120, 30
@@ -39,13 +40,16 @@ _sockets = itertools.count()
 class Pane:
     """One command in a detached tmux session on a private tmux server."""
 
-    def __init__(self, test, argv, env_extra=None, env_unset=("NO_COLOR",)):
+    def __init__(self, test, argv, env_extra=None, env_unset=("NO_COLOR",), stdin=None):
+        """stdin: a file to read standard input from instead of the terminal."""
         self.test = test
         self.socket = f"cryptochat-test-{os.getpid()}-{next(_sockets)}"
         self.status_file = test.path(f"{self.socket}.status")
         env_args = [f"-u{name}" for name in env_unset]
         env_args += [f"{k}={v}" for k, v in {**test.env, **(env_extra or {})}.items()]
         command = shlex.join(["env", *env_args, BINARY, *map(str, argv)])
+        if stdin is not None:
+            command += " < " + shlex.quote(stdin)
         # The terminal's modes before and after (stty -g), to check they are put back; the pane
         # stays open after the program ends, so its last screen can still be read.
         self.modes = [test.path(f"{self.socket}.{when}") for when in ("before", "after")]
@@ -321,8 +325,122 @@ class TerminalChatTest(SessionTestCase):
         pane.wait_for(r"^cryptochat: .*truncated")
 
 
+class FirstContactTest(SessionTestCase):
+    """At a terminal, a server's new key is asked about (ssh's yes/no/[fingerprint]) after the
+    handshake and before anything is recorded or sent; --strict refuses it without asking."""
+
+    QUESTION = r"Are you sure you want to continue connecting \(yes/no/\[fingerprint\]\)\?"
+
+    def start(self, *client_args, stdin=None):
+        s_in_r, self.s_in_w = self.pipe()
+        self.s_out = self.path("server.out")
+        server = self.start_server(stdin=s_in_r, stdout=self.s_out)
+        os.close(s_in_r)
+        self.address = f"127.0.0.1:{server.port}"
+        pane = Pane(self, ["connect", self.address, "--key", self.keys["client"], "--name", "bob",
+                           *client_args],
+                    env_extra={"XDG_CONFIG_HOME": self.client_config}, stdin=stdin)
+        return server, pane
+
+    def asked(self, pane, server):
+        pane.wait_for(re.escape(f"The authenticity of server '{self.address}' can't be "
+                                "established."))
+        pane.wait_for("^" + re.escape(f"Its key fingerprint is {server.fingerprint}.") + "$")
+        pane.wait_for(self.QUESTION)
+        self.assertFalse(os.path.exists(self.known_hosts), "recorded before the answer")
+        # The handshake is complete (the server proved its key), but no data was sent.
+        self.assertEqual(read_bytes(self.s_out) if os.path.exists(self.s_out) else b"", b"")
+
+    def recorded(self, server):
+        self.assertEqual(read_bytes(self.known_hosts).decode(),
+                         f"{self.address} {server.fingerprint}\n")
+
+    def test_yes_after_an_answer_that_is_none(self):
+        server, pane = self.start()
+        self.asked(pane, server)
+        pane.line("maybe")
+        pane.wait_for(re.escape("Please type 'yes', 'no' or the fingerprint:"))
+        self.assertFalse(os.path.exists(self.known_hosts))
+        pane.line("YES")
+        pane.wait_for(r"^cryptochat: first contact with " + re.escape(self.address))
+        pane.wait_for(r"^cryptochat: connected to srv")
+        self.recorded(server)
+        pane.line("hello after yes")
+        self.wait_file(self.s_out, lambda d: d == b"hello after yes\n", what="the line")
+        pane.line("/quit")
+        self.assertEqual(pane.exit_status(), 0, pane.screen())
+        server.finish(0)
+
+    def test_the_right_fingerprint_is_a_yes(self):
+        server, pane = self.start()
+        self.asked(pane, server)
+        pane.line(" " + server.fingerprint + " ")
+        pane.wait_for(r"^cryptochat: connected to srv")
+        self.recorded(server)
+        pane.line("/quit")
+        self.assertEqual(pane.exit_status(), 0, pane.screen())
+        server.finish(0)
+
+    def refused(self, pane, server, answer_keys, reason):
+        self.asked(pane, server)
+        answer_keys()
+        self.assertEqual(pane.exit_status(), 3, pane.screen())
+        self.assertIn(f"cryptochat: error: the key {server.fingerprint} of {self.address} was "
+                      f"not accepted ({reason}); nothing was recorded in {self.known_hosts}",
+                      "".join(pane.lines()))  # joined: the long line wraps
+        self.assertFalse(os.path.exists(self.known_hosts), "recorded anyway")
+        # The server is told why, in an ABORT, and ends (--once) with that error.
+        server.finish(1)
+        self.assertIn(b"the client does not trust this server's key", server.stderr)
+        self.assertEqual(read_bytes(self.s_out), b"")
+
+    def test_no_refuses(self):
+        server, pane = self.start()
+        self.refused(pane, server, lambda: pane.line("no"), "you answered no")
+
+    def test_a_wrong_fingerprint_refuses(self):
+        server, pane = self.start()
+        self.refused(pane, server, lambda: pane.line(self.fingerprints["other"]),
+                     "the fingerprint typed is not the server's")
+
+    def test_end_of_input_and_ctrl_c_refuse(self):
+        server, pane = self.start()
+        self.refused(pane, server, lambda: pane.keys("C-d"), "no answer at the terminal")
+        server, pane = self.start()
+        self.refused(pane, server, lambda: pane.keys("C-c"),
+                     "interrupted by SIGINT at the question")
+
+    def test_piped_input_is_asked_on_the_terminal(self):
+        # stdin is a file, stderr the terminal: the question goes to the terminal, and the
+        # file is sent only after the answer.
+        data = write_bytes(self.path("in.txt"), b"piped line\n")
+        server, pane = self.start(stdin=data)
+        self.asked(pane, server)
+        pane.line("yes")
+        os.close(self.s_in_w)  # the server ends its side too
+        self.assertEqual(pane.exit_status(), 0, pane.screen())
+        server.finish(0)
+        self.assertEqual(read_bytes(self.s_out), b"piped line\n")
+        self.recorded(server)
+
+    def test_strict_refuses_without_asking(self):
+        server, pane = self.start("--strict")
+        self.assertEqual(pane.exit_status(), 3, pane.screen())
+        screen = pane.screen().replace("\n", "")  # long lines wrap
+        self.assertIn("--strict refuses unknown keys", screen)
+        self.assertNotIn("Are you sure", screen)
+        self.assertFalse(os.path.exists(self.known_hosts))
+        # The server saw only the alert: no handshake completed, so it still waits.
+        self.assertIsNone(server.popen.poll(), server.describe())
+        self.assertNotIn(b"joined", server.stderr)
+        server.signal(signal.SIGTERM)
+        server.wait(10)
+
+
 class TerminalRoomTest(SessionTestCase):
     """A room: a client at a terminal joins where someone is already; the operator at one."""
+
+    KEY_NAMES = ("server", "client", "other", "third")
 
     def start_listener(self, server, name, key):
         """A client that says what the test writes to its pipe; its output goes to a file."""
@@ -359,6 +477,46 @@ class TerminalRoomTest(SessionTestCase):
         alice.wait_for(re.compile(rb"^cryptochat: bob \(SHA256:\S+\) left the room$"))
         os.close(alice_in)  # her input ends: she leaves
         alice.finish(0)
+        server.signal(signal.SIGTERM)
+        server.finish(0)
+
+    def test_a_padded_message_cannot_forge_a_line_and_who_shows_verified(self):
+        keys = self.path("team.keys")
+        with open(keys, "w") as f:
+            for name in ("client", "other", "third"):
+                f.write(self.fingerprints[name] + "\n")
+        os.chmod(keys, 0o600)
+        s_in_r, s_in_w = self.pipe()
+        server = self.start_server("--authorized-keys", keys, once=False, stdin=s_in_r,
+                                   stdout=self.path("server.out"))
+        os.close(s_in_r)
+        alice, alice_in, _ = self.start_listener(server, "alice", "other")
+        pane = Pane(self, ["connect", f"127.0.0.1:{server.port}", "--key", self.keys["client"],
+                           "--name", "bob", "--peer-fingerprint", server.fingerprint],
+                    env_extra={"XDG_CONFIG_HOME": self.client_config})
+        pane.wait_for(r"^cryptochat: connected to srv")
+        mallory, mallory_in, _ = self.start_listener(server, "mallory", "third")
+        pane.wait_for(r"^cryptochat: mallory \(SHA256:[A-Za-z0-9+/]{16}\) joined the room$")
+        pane.line("/who")
+        pane.wait_for("^room: alice " + re.escape(f"({self.fingerprints['other']}) [verified]") +
+                      "$")
+        pane.wait_for("^room: mallory " + re.escape(f"({self.fingerprints['third']}) [verified]"))
+        # The forgery of issue 16: padding to the width puts a fake line at a row's start.
+        fake = "[12:00:00] alice: yes, I sent her the password"
+        os.write(mallory_in, ("ok" + " " * (WIDTH - len("[00:00:00] mallory: ok")) + fake +
+                              "\n").encode())
+        m = pane.wait_for(r"^(.*)\[12:00:00\] alice: yes, I sent her the password")
+        self.assertRegex(m.group(1), r"^  \| *$", pane.screen())
+        # Bidi, format characters and tabs in a message are shown, not obeyed.
+        os.write(mallory_in, "x\u202ey\u200bz\u2028w\tend\n".encode())
+        pane.wait_for(STAMP + re.escape("mallory: x<U+202E>y<U+200B>z<U+2028>w    end") + "$")
+        for row in pane.lines():
+            self.assertFalse(row.startswith("[12:00:00]"), pane.screen())
+        pane.line("/quit")
+        self.assertEqual(pane.exit_status(), 0, pane.screen())
+        for proc, w in ((alice, alice_in), (mallory, mallory_in)):
+            os.close(w)
+            proc.finish(0)
         server.signal(signal.SIGTERM)
         server.finish(0)
 

@@ -19,7 +19,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    CONNECTED_RE, JOINED_RE, MAGIC, PROTOCOL_VERSION, SERVER_HELLO, SERVER_KEY, HostileTestCase,
+    ALERT, CONNECTED_RE, JOINED_RE, MAGIC, PROTOCOL_VERSION, SERVER_HELLO, SERVER_KEY,
+    HostileTestCase,
     SessionTestCase, field16, frame, main, mode_of, read_bytes, write_bytes)
 
 SSH_KEYGEN = shutil.which("ssh-keygen")  # openssh-client (.ci/install-deps)
@@ -165,6 +166,82 @@ class KnownHostsTest(TrustTestCase):
         self.stop(impostor)
         self.assertEqual(read_bytes(s_out), b"", "data reached the server anyway")
         self.assertNotIn(b"joined", impostor.stderr)
+
+    def write_known_hosts(self, text):
+        os.makedirs(os.path.dirname(self.known_hosts), mode=0o700, exist_ok=True)
+        write_bytes(self.known_hosts, text.encode())
+
+    def test_malformed_line_of_another_server_is_named_and_skipped(self):
+        server = self.start_server(stdout=self.path("server.out"))
+        address = f"127.0.0.1:{server.port}"
+        bad = "other.example:9 SHA256:cut-short\n"
+        self.write_known_hosts(bad)
+        err = self.start_client(address, stdin=self.client_data()).finish(0).decode()
+        warning = (f"cryptochat: {self.known_hosts}:1: malformed known_hosts entry (expected "
+                   f"ADDRESS SHA256:<43 base64 characters>; the fingerprint is not one), skipped")
+        self.assertEqual(err.count(warning), 1, err)
+        self.assertIn(f"first contact with {address}", err)
+        server.finish(0)
+        self.assertEqual(self.known_hosts_text(), bad + f"{address} {server.fingerprint}\n")
+
+    def test_malformed_line_of_this_server_refuses_it(self):
+        server = self.start_server(once=False, stdout=self.path("server.out"))
+        port = server.port
+        cases = [(f"127.0.0.1:{port}", f"127.0.0.1:{port} {server.fingerprint} trailing\n"),
+                 (f"LOCALHOST:0{port}", f"localhost:{port} SHA256:cut\n"),
+                 # A line for the address connected to counts as well.
+                 (f"localhost:{port}", f"127.0.0.1:{port}\n")]
+        for address, line in cases:
+            with self.subTest(address=address):
+                self.write_known_hosts(line)
+                client = self.start_client(address, stdin=self.client_data(text=b"secret\n"),
+                                           stdout=self.path("client.out"))
+                err = client.finish(3).decode()
+                lines = err.splitlines()
+                self.assertEqual(len(lines), 2, err)
+                self.assertIn("malformed known_hosts entry", lines[0])
+                self.assertTrue(lines[1].startswith(
+                    f"cryptochat: error: {self.known_hosts}:1: the known_hosts line for "), err)
+                self.assertIn("is malformed", lines[1])
+                self.assertIn("cryptochat known-hosts remove", lines[1])
+                self.assertNotIn("first contact", err)
+                self.assertEqual(self.known_hosts_text(), line, "known_hosts was changed")
+        self.stop(server)
+        self.assertEqual(read_bytes(self.path("server.out")), b"", "data reached the server")
+        self.assertNotIn(b"joined", server.stderr)
+
+    def test_hashed_lines_by_option_and_by_config(self):
+        server = self.start_server(once=False, stdout=self.path("server.out"))
+        address = f"127.0.0.1:{server.port}"
+        hashed = re.compile(r"^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= " +
+                            re.escape(server.fingerprint) + "$")
+        err = self.start_client(address, "--hash-known-hosts",
+                                stdin=self.client_data()).finish(0)
+        self.assertIn(f"first contact with {address}".encode(), err)
+        lines = self.known_hosts_text().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        self.assertRegex(lines[0], hashed)
+        # Found again: no first contact, nothing rewritten.
+        err = self.start_client(address, stdin=self.client_data()).finish(0)
+        self.assertNotIn(b"first contact", err)
+        self.assertEqual(self.known_hosts_text().splitlines(), lines)
+        # A changed key is refused under a hashed line too, before anything is sent.
+        self.stop(server)
+        impostor = self.start_server(key="other", port=server.port, once=False,
+                                     stdout=self.path("impostor.out"))
+        err = self.start_client(address, stdin=self.client_data()).finish(3)
+        self.assertIn(b"REMOTE HOST IDENTIFICATION HAS CHANGED", err)
+        # The config key: a new name of the same address is recorded hashed as well.
+        config = write_bytes(self.path("c.toml"), b"[connect]\nhash-known-hosts = true\n")
+        os.remove(self.known_hosts)
+        err = self.start_client(f"localhost:{impostor.port}", "--config", config,
+                                stdin=self.client_data()).finish(0)
+        self.assertIn(b"first contact", err)
+        lines = self.known_hosts_text().splitlines()
+        self.assertEqual(len(lines), 2, lines)
+        for line in lines:
+            self.assertRegex(line, r"^\|1\|\S+ " + re.escape(impostor.fingerprint) + "$")
+        self.stop(impostor)
 
 
 class PoisoningTest(HostileTestCase):
@@ -429,12 +506,68 @@ class KnownHostsCommandTest(TrustTestCase):
                          f"cryptochat: error: no entry for a.example:1 in {self.known_hosts}\n")
         self.assertEqual(os.stat(self.known_hosts).st_mtime_ns, before.st_mtime_ns)
 
-    def test_remove_refuses_a_malformed_file_and_leaves_it(self):
+    def test_remove_keeps_malformed_lines_of_other_servers(self):
         text = f"a.example:1 {self.fingerprints['server']}\nbroken line\n"
         self.write_known_hosts(text)
-        out = self.known_hosts_cc("remove", "a.example:1", check=1)
-        self.assertIn(b"malformed known_hosts entry", out.stderr)
-        self.assertEqual(self.known_hosts_text(), text)
+        out = self.known_hosts_cc("remove", "a.example:1", check=0)
+        self.assertEqual(out.stderr.decode(),
+                         f"cryptochat: {self.known_hosts}:2: malformed known_hosts entry "
+                         f"(expected ADDRESS SHA256:<43 base64 characters>; the fingerprint is "
+                         f"not one), skipped\n")
+        self.assertEqual(self.known_hosts_text(), "broken line\n")
+
+    def test_remove_takes_the_malformed_line_of_the_address_too(self):
+        fa = self.fingerprints["server"]
+        self.write_known_hosts(f"a.example:1 SHA256:cut\nb.example:2 {fa}\n")
+        out = self.known_hosts_cc("remove", "A.example:01", check=0)
+        self.assertEqual(out.stdout.decode(),
+                         f"removed a.example:1 (line 1 of {self.known_hosts}, malformed: expected "
+                         f"ADDRESS SHA256:<43 base64 characters>; the fingerprint is not one)\n")
+        self.assertEqual(self.known_hosts_text(), f"b.example:2 {fa}\n")
+
+    def test_list_names_malformed_lines_on_stderr_only(self):
+        fa = self.fingerprints["server"]
+        self.write_known_hosts(f"a.example:1 {fa}\nbroken\nb.example:2 {fa} extra\n")
+        out = self.known_hosts_cc("list", check=0)
+        self.assertEqual(out.stdout.decode(), f"a.example:1 {fa}\n")
+        lines = out.stderr.decode().splitlines()
+        self.assertEqual(len(lines), 2, out.stderr)
+        self.assertTrue(lines[0].startswith(f"cryptochat: {self.known_hosts}:2: malformed "
+                                            "known_hosts entry ("), lines)
+        self.assertTrue(lines[1].startswith(f"cryptochat: {self.known_hosts}:3: malformed "
+                                            "known_hosts entry (unexpected text"), lines)
+        self.assertTrue(all(line.endswith("), skipped") for line in lines), lines)
+        # Only a well-formed line counts as an entry.
+        self.known_hosts_cc("list", "b.example:2", check=1)
+
+    def test_hash_rewrites_plain_lines_that_list_and_remove_still_find(self):
+        fa, fb = self.fingerprints["server"], self.fingerprints["other"]
+        self.write_known_hosts(f"# mine\na.example:1 {fa}\n[::1]:5000 {fb}\n")
+        out = self.known_hosts_cc("hash", check=0)
+        self.assertEqual(out.stdout.decode(), f"hashed 2 lines of {self.known_hosts}\n")
+        text = self.known_hosts_text()
+        self.assertNotIn("example", text)
+        self.assertNotIn("::1", text)
+        lines = text.splitlines()
+        self.assertEqual(lines[0], "# mine")
+        hashed = re.compile(r"^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= (SHA256:\S+)$")
+        self.assertEqual([hashed.match(line).group(1) for line in lines[1:]], [fa, fb])
+        self.assertEqual(mode_of(self.known_hosts), 0o600)
+        # list shows them hashed; with an address, finds it.
+        listed = self.known_hosts_cc("list", check=0).stdout.decode()
+        self.assertEqual(listed, "\n".join(lines[1:]) + "\n")
+        self.assertEqual(self.known_hosts_cc("list", "[0::1]:5000", check=0).stdout.decode(),
+                         lines[2] + "\n")
+        out = self.known_hosts_cc("remove", "a.example:1", check=0)
+        self.assertEqual(out.stdout.decode(),
+                         f"removed {lines[1].split()[0]} {fa} (line 2 of {self.known_hosts})\n")
+        self.assertEqual(self.known_hosts_text(), f"# mine\n{lines[2]}\n")
+        # Nothing left to hash: said, and the file is left alone.
+        before = os.stat(self.known_hosts).st_mtime_ns
+        out = self.known_hosts_cc("hash", check=0)
+        self.assertEqual(out.stdout, b"")
+        self.assertIn(b"no plain lines to hash", out.stderr)
+        self.assertEqual(os.stat(self.known_hosts).st_mtime_ns, before)
 
     def test_usage_errors(self):
         for args in (("known-hosts",), ("known-hosts", "remove"), ("known-hosts", "forget", "a:1"),
@@ -473,6 +606,68 @@ class KnownHostsCommandTest(TrustTestCase):
         self.assertEqual(self.known_hosts_cc("list", address, check=0).stdout.decode(),
                          f"{address} {impostor.fingerprint}\n")
         self.stop(impostor)
+
+
+class StrictTest(HostileTestCase):
+    """--strict (and strict = true in the configuration file) refuses unknown servers before
+    sending them anything but the distrust alert."""
+    KEY_NAMES = ("server", "client", "other")
+
+    def fake_server(self):
+        """A listener that sends a valid SERVER_HELLO with the "other" key and collects what
+        the client sends until it closes; returns (port, thread, received)."""
+        listener = self.closer.sock(socket.create_server(("127.0.0.1", 0)))
+        hello = frame(SERVER_HELLO, MAGIC + bytes([1]) + struct.pack(">H", PROTOCOL_VERSION) +
+                      bytes([1]) + struct.pack(">H", 1) + os.urandom(32) +
+                      field16(self.spki_der("other")))
+        received = bytearray()
+
+        def serve_once():
+            listener.settimeout(20)
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            self.closer.sock(conn)
+            try:
+                conn.sendall(hello)
+                conn.settimeout(10)
+                while chunk := conn.recv(65536):
+                    received.extend(chunk)
+            except OSError:
+                pass
+
+        return listener.getsockname()[1], self.closer.thread(serve_once), received
+
+    def test_unknown_server_gets_only_the_alert(self):
+        config = write_bytes(self.path("c.toml"), b"[connect]\nstrict = true\n")
+        for args in (["--strict"], ["--config", config]):
+            with self.subTest(args=args):
+                port, thread, received = self.fake_server()
+                client = self.start_client(f"127.0.0.1:{port}", *args, "--connect-timeout", "5",
+                                           stdin=write_bytes(self.path("in"), b"secret\n"))
+                err = client.finish(3, timeout=15)
+                self.assert_one_error_line(
+                    client, f"127.0.0.1:{port} is not in {self.known_hosts} and --strict "
+                    "refuses unknown keys", self.fingerprints["other"])
+                thread.join(10)
+                text = b"the client does not trust this server's key"
+                self.assertEqual(bytes(received),
+                                 frame(ALERT, bytes([4]) + field16(text)), err)
+                self.assertFalse(os.path.exists(self.known_hosts))
+
+    def test_known_server_passes(self):
+        server = self.start_server(once=False, stdout=self.path("server.out"))
+        address = f"127.0.0.1:{server.port}"
+        self.start_client(address, "--strict", stdin=write_bytes(self.path("a"), b"a\n")).finish(3)
+        self.assertFalse(os.path.exists(self.known_hosts))
+        self.start_client(address, stdin=write_bytes(self.path("b"), b"b\n")).finish(0)
+        err = self.start_client(address, "--strict",
+                                stdin=write_bytes(self.path("c"), b"c\n")).finish(0)
+        self.assertNotIn(b"first contact", err)
+        server.signal(signal.SIGTERM)
+        server.finish(0, timeout=10)
+        self.assertEqual(read_bytes(self.path("server.out")), b"b\nc\n")
 
 
 @unittest.skipIf(SSH_KEYGEN is None, "ssh-keygen (openssh-client) is needed")

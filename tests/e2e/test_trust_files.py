@@ -131,6 +131,43 @@ class TrustFilesTest(SessionTestCase):
         self.assertNotIn(b"permissions", proc.stderr)
         self.assertIn(b"connect", proc.stderr)
 
+    def test_known_hosts_writes_obey_the_same_rule(self):
+        # remove and hash read and rewrite the file: a file others can write is refused with
+        # the message a read gives, and left as it is.
+        path = self.known_hosts_path()
+        text = f"a.example:1 {self.fingerprints['server']}\n".encode()
+        write_bytes(path, text, 0o664)
+        for args in (("known-hosts", "remove", "a.example:1"), ("known-hosts", "hash")):
+            with self.subTest(args=args):
+                proc, elapsed = self.run_timed(*args)
+                self.assert_refused(proc, elapsed, 1, "permissions 0664", path,
+                                    f"chmod go-w '{path}'")
+                self.assertEqual(read_bytes(path), text)
+        # So is a lock file others can write: whoever can write it could hold the lock.
+        os.chmod(path, 0o600)
+        lock = write_bytes(path + ".lock", b"", 0o666)
+        for args in (("known-hosts", "remove", "a.example:1"), ("known-hosts", "hash")):
+            with self.subTest(args=args, lock="0666"):
+                proc, elapsed = self.run_timed(*args)
+                self.assert_refused(proc, elapsed, 1, f"permissions 0666 for '{lock}'",
+                                    "known_hosts lock file", f"chmod go-w '{lock}'")
+                self.assertEqual(read_bytes(path), text)
+
+    def test_first_contact_not_recorded_with_a_lock_file_others_can_write(self):
+        lock = write_bytes(self.known_hosts_path() + ".lock", b"", 0o666)
+        out = self.path("server.out")
+        server = self.start_server(stdout=out, config=self.server_config)
+        client = self.spawn(["connect", f"127.0.0.1:{server.port}", "--key",
+                             self.keys["client"]], self.config,
+                            stdin=write_bytes(self.path("in"), b"not sent\n"))
+        err = client.finish(1, timeout=TIMEOUT).decode()
+        self.assertIn(f"permissions 0666 for '{lock}'", err.splitlines()[-1])
+        self.assertFalse(os.path.exists(self.known_hosts_path()))
+        # The server was told (an ABORT), and nothing of the data reached it.
+        server.finish(1, timeout=TIMEOUT)
+        self.assertIn(b"a local input or output failed", server.stderr)
+        self.assertEqual(read_bytes(out), b"")
+
     def test_group_writable_config_refused(self):
         config = write_bytes(self.path("c.toml"), b"[keygen]\nbits = 2048\n", 0o660)
         proc, elapsed = self.run_timed("--config", config, "keygen", "--show",

@@ -1,4 +1,6 @@
-// printable() with and without keep_newlines. The output must be valid UTF-8 without
+// printable() with and without keep_newlines, and the name rule (normalise_name): a normal name
+// holds no control byte, no leading, trailing or double space, and is its own normal form.
+// printable()'s output must be valid UTF-8 without
 // surrogates, overlong forms or C1 controls, hold no control byte but '\t' (and '\n' when
 // newlines are kept) and no DEL, and printable() of it must be itself.
 #include "fuzz_common.hpp"
@@ -71,5 +73,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Each input byte becomes at most one U+FFFD (3 bytes).
     fuzz::check(out.size() <= 3 * text.size(), "printable() output too long");
   }
+  const NormalName normal = normalise_name(text);
+  check_output(normal.name, false);
+  fuzz::check(normal.name.find('\t') == std::string::npos, "a normal name holds a tab");
+  fuzz::check(normal.name.find("  ") == std::string::npos, "a normal name holds two spaces");
+  fuzz::check(normal.name.empty() || (normal.name.front() != ' ' && normal.name.back() != ' '),
+              "a normal name starts or ends with a space");
+  fuzz::check(normalise_name(normal.name).name == normal.name, "normalise_name is not idempotent");
+  fuzz::check(name_key(normal.name) == name_key(text), "name_key differs on the normal form");
   return 0;
 }

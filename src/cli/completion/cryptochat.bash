@@ -16,7 +16,7 @@ _cryptochat_files()
     fi
 }
 
-# HOST:PORT addresses already in known_hosts.
+# HOST:PORT addresses already in known_hosts (hashed lines, |1|..., name nobody).
 _cryptochat_known_hosts()
 {
     local dir=${XDG_CONFIG_HOME:-$HOME/.config}
@@ -24,7 +24,7 @@ _cryptochat_known_hosts()
     local file=$dir/cryptochat/known_hosts
     [[ -r $file ]] || return
     local hosts
-    hosts=$(awk '$1 !~ /^#/ && NF >= 2 { print $1 }' "$file" 2>/dev/null)
+    hosts=$(awk '$1 !~ /^[#|]/ && NF >= 2 { print $1 }' "$file" 2>/dev/null)
     COMPREPLY=($(compgen -W "$hosts" -- "$cur"))
     if declare -F __ltrim_colon_completions >/dev/null; then
         __ltrim_colon_completions "$cur"
@@ -72,6 +72,10 @@ _cryptochat()
         --name | -n | --port | -p | --peer-fingerprint | --*-timeout | --max-*)
             return # free text or a number
             ;;
+        --format)
+            COMPREPLY=($(compgen -W "auto raw lines json" -- "$cur"))
+            return
+            ;;
         --bits | -b)
             # -b is keygen's --bits only (serve's --bind has no short form)
             COMPREPLY=($(compgen -W "2048 3072 4096" -- "$cur"))
@@ -97,18 +101,19 @@ _cryptochat()
             ;;
         serve)
             opts="--port -p --bind --once --authorized-keys --handshake-timeout
-                  --hello-timeout --max-handshakes --max-handshakes-per-source --max-clients --idle-timeout --end-timeout --progress --no-color
-                  $identity_opts"
+                  --hello-timeout --max-handshakes --max-handshakes-per-source --max-clients --idle-timeout --end-timeout --format --progress
+                  --no-color $identity_opts"
             ;;
         connect)
-            opts="--peer-fingerprint --connect-timeout --end-timeout --progress --no-color $identity_opts"
+            opts="--peer-fingerprint --strict --hash-known-hosts --connect-timeout --end-timeout --format
+                  --progress --no-color $identity_opts"
             ;;
         known-hosts)
-            # known-hosts list|remove [HOST:PORT]
+            # known-hosts list|remove [HOST:PORT], known-hosts hash
             local action=""
             for ((i = i + 1; i < cword; i++)); do
                 case ${words[i]} in
-                    list | remove)
+                    list | remove | hash)
                         action=${words[i]}
                         break
                         ;;
@@ -117,8 +122,8 @@ _cryptochat()
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
             elif [[ -z $action ]]; then
-                COMPREPLY=($(compgen -W "list remove" -- "$cur"))
-            else
+                COMPREPLY=($(compgen -W "hash list remove" -- "$cur"))
+            elif [[ $action != hash ]]; then
                 _cryptochat_known_hosts
             fi
             return

@@ -75,6 +75,8 @@ const char* kind_name(wire::RoomEventKind kind) {
       return "left";
     case wire::RoomEventKind::present:
       return "present";
+    case wire::RoomEventKind::verified:
+      return "verified";
   }
   return "unknown kind";
 }
@@ -773,17 +775,20 @@ TEST_CASE("channel: room events of known kinds reach on_room_event, unknown kind
   p.server.channel.send_room_event(event(wire::RoomEventKind::present, "carol", 0xC0),
                                    p.server.out);
   p.server.channel.send_room_event(event(wire::RoomEventKind::joined, "dave", 0xD0), p.server.out);
-  p.server.channel.send_room_event(event(static_cast<wire::RoomEventKind>(0x04), "eve", 0xE0),
+  p.server.channel.send_room_event(event(wire::RoomEventKind::verified, "dave", 0xD0),
+                                   p.server.out);
+  p.server.channel.send_room_event(event(static_cast<wire::RoomEventKind>(0x05), "eve", 0xE0),
                                    p.server.out);
   p.server.channel.send_room_event(event(static_cast<wire::RoomEventKind>(0xFF), "eve", 0xE0),
                                    p.server.out);
   p.server.channel.send_room_event(event(wire::RoomEventKind::left, "carol", 0xC0), p.server.out);
   p.server.channel.send_data(wire::bytes_of("still here"), p.server.out);
-  CHECK(p.to_client() ==
-        Names{"ROOM_EVENT", "ROOM_EVENT", "ROOM_EVENT", "ROOM_EVENT", "ROOM_EVENT", "DATA"});
-  CHECK(p.client.events.log ==
-        std::vector<std::string>{"present carol", "joined dave", "left carol", "data still here"});
-  REQUIRE(p.client.events.room_events.size() == 3);
+  CHECK(p.to_client() == Names{"ROOM_EVENT", "ROOM_EVENT", "ROOM_EVENT", "ROOM_EVENT", "ROOM_EVENT",
+                               "ROOM_EVENT", "DATA"});
+  CHECK(p.client.events.log == std::vector<std::string>{"present carol", "joined dave",
+                                                        "verified dave", "left carol",
+                                                        "data still here"});
+  REQUIRE(p.client.events.room_events.size() == 4);
   CHECK(p.client.events.room_events[1].who.key_hash == participant("", 0xD0).key_hash);
   // Room events are not data.
   CHECK(p.client.channel.counts().records_received == 1);

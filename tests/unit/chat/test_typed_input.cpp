@@ -206,7 +206,7 @@ TEST_CASE("run_typed_line: messages are sent, echoed and counted; commands answe
   ProgressMeter meter(ProgressMeter::Settings{
       false, std::nullopt, [&now] { return now; },
       [&progress_out](std::string_view t) { progress_out.emplace_back(t); }});
-  const chat::Typist typist{self, false, &meter};
+  const chat::Typist typist{self, chat::ViewOutput{}, &meter};
 
   chat::run_typed_line(chat::interpret_line("hello"), typist, on);
   REQUIRE(sent == std::vector<std::string>{"hello\n"});

@@ -210,6 +210,9 @@ TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT (joined, present) and
   const wire::Bytes present = wire::encode(wire::RoomEvent{wire::RoomEventKind::present, alice});
   wire::Bytes present_record;
   sealer.seal(crypto::ContentType::room_event, present, present_record);
+  const wire::Bytes verified = wire::encode(wire::RoomEvent{wire::RoomEventKind::verified, alice});
+  wire::Bytes verified_record;
+  sealer.seal(crypto::ContentType::room_event, verified, verified_record);
 
   if (std::getenv("CRYPTOCHAT_PRINT_VECTORS") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
     std::cout << "room_event_joined_alice = " << to_hex(event) << "\n"
@@ -217,7 +220,9 @@ TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT (joined, present) and
               << "relay_alice_hi_all = " << to_hex(relay) << "\n"
               << "record_server_relay_2 = " << to_hex(relay_record) << "\n"
               << "room_event_present_alice = " << to_hex(present) << "\n"
-              << "record_server_room_event_present_3 = " << to_hex(present_record) << "\n";
+              << "record_server_room_event_present_3 = " << to_hex(present_record) << "\n"
+              << "room_event_verified_alice = " << to_hex(verified) << "\n"
+              << "record_server_room_event_verified_4 = " << to_hex(verified_record) << "\n";
   }
   CHECK(to_hex(event) == to_hex(hex(v, "room_event_joined_alice")));
   CHECK(to_hex(event_record) == to_hex(hex(v, "record_server_room_event_1")));
@@ -225,6 +230,8 @@ TEST_CASE("PROTOCOL.md vectors: a room server's ROOM_EVENT (joined, present) and
   CHECK(to_hex(relay_record) == to_hex(hex(v, "record_server_relay_2")));
   CHECK(to_hex(present) == to_hex(hex(v, "room_event_present_alice")));
   CHECK(to_hex(present_record) == to_hex(hex(v, "record_server_room_event_present_3")));
+  CHECK(to_hex(verified) == to_hex(hex(v, "room_event_verified_alice")));
+  CHECK(to_hex(verified_record) == to_hex(hex(v, "record_server_room_event_verified_4")));
 
   // A client opens and reads them.
   crypto::RecordOpener opener(s2c_keys);

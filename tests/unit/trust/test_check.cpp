@@ -164,3 +164,78 @@ TEST_CASE("canonical_address") {
   CHECK(trust::canonical_address("[zz]:5") == "[zz]:5");
   CHECK(trust::canonical_address(":5") == ":5");
 }
+
+TEST_CASE("verify_server: --strict refuses an unknown server, and only that") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  test::write_text(path, std::string("host:1 ") + kFpA + "\n");
+  auto hosts = trust::KnownHosts::load(path);
+  try {
+    trust::verify_server(hosts, "new:1", kFpB, std::nullopt, "127.0.0.1:1", true);
+    FAIL("no error");
+  } catch (const AuthError& e) {
+    const std::string message = e.what();
+    CHECK(e.code() == ExitCode::auth);
+    CHECK(message.starts_with("new:1 is not in " + path + " and --strict refuses unknown keys"));
+    CHECK(message.find(kFpB) != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  CHECK(trust::verify_server(hosts, "host:1", kFpA, std::nullopt, "127.0.0.1:1", true) ==
+        trust::HostVerdict::known_match);
+  CHECK_THROWS_WITH_AS(trust::verify_server(hosts, "host:1", kFpB, std::nullopt, {}, true),
+                       doctest::Contains("HAS CHANGED"), AuthError);
+  CHECK(trust::verify_server(hosts, "new:1", kFpB, std::string(kFpB), {}, true) ==
+        trust::HostVerdict::pinned_match);
+  CHECK(test::read_text(path) == std::string("host:1 ") + kFpA + "\n");
+}
+
+TEST_CASE("verify_server: a malformed line that names the server refuses it") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  const std::string text =
+      std::string("other:9 ") + kFpC + "\nhost:1 SHA256:cut-short\n" + "127.0.0.1:7\n";
+  test::write_text(path, text);
+  auto hosts = trust::KnownHosts::load(path);
+  // Another server is checked as usual.
+  CHECK(trust::verify_server(hosts, "other:9", kFpC, std::nullopt) ==
+        trust::HostVerdict::known_match);
+  CHECK(trust::verify_server(hosts, "new:1", kFpA, std::nullopt) ==
+        trust::HostVerdict::first_contact);
+  for (const char* name : {"host:1", "HOST.:01"}) {
+    CAPTURE(name);
+    try {
+      trust::verify_server(hosts, name, kFpA, std::nullopt);
+      FAIL("no error");
+    } catch (const AuthError& e) {
+      const std::string message = e.what();
+      CHECK(message.starts_with(path + ":2: the known_hosts line for host:1 is malformed ("));
+      CHECK(message.find(kFpA) != std::string::npos);
+      CHECK(message.find("cryptochat known-hosts remove host:1") != std::string::npos);
+      CHECK(message.find('\n') == std::string::npos);
+    }
+  }
+  // The address connected to counts too.
+  CHECK_THROWS_WITH_AS(trust::verify_server(hosts, "name:7", kFpA, std::nullopt, "127.0.0.1:7"),
+                       doctest::Contains(":3: the known_hosts line for 127.0.0.1:7"), AuthError);
+  // And recording is refused likewise: the file stays as it was.
+  CHECK_THROWS_AS(trust::record_server(path, "host:1", kFpA), AuthError);
+  CHECK(test::read_text(path) == text);
+}
+
+TEST_CASE("record_server: hashed lines on request, found again by address") {
+  const test::TempDir dir;
+  const std::string path = dir.file("known_hosts");
+  CHECK(trust::record_server(path, "Example.ORG:5000", kFpA, "127.0.0.1:5000", true) ==
+        std::vector<std::string>{"example.org:5000", "127.0.0.1:5000"});
+  const std::string text = test::read_text(path);
+  CHECK(text.starts_with("|1|"));
+  CHECK(text.find("example") == std::string::npos);
+  CHECK(text.find("127.0.0.1") == std::string::npos);
+  auto hosts = trust::KnownHosts::load(path);
+  CHECK(trust::verify_server(hosts, "example.org:5000", kFpA, std::nullopt, "127.0.0.1:5000") ==
+        trust::HostVerdict::known_match);
+  CHECK_FALSE(trust::needs_recording(hosts, "example.org:5000", "127.0.0.1:5000"));
+  CHECK_THROWS_WITH_AS(
+      trust::verify_server(hosts, "localhost:5000", kFpB, std::nullopt, "127.0.0.1:5000"),
+      doctest::Contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), AuthError);
+}

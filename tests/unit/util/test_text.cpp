@@ -34,3 +34,56 @@ TEST_CASE("printable refuses malformed UTF-8 and C1 controls") {
   CHECK(printable("\xE2\x82") == kFffd + kFffd);              // truncated sequence
   CHECK(printable("\xF5\x80\x80\x80").find('\x80') == std::string::npos);
 }
+
+TEST_CASE("printable shows format and bidi characters and line separators visibly") {
+  CHECK(printable("a\xE2\x80\xAE"
+                  "b") == "a<U+202E>b");  // right-to-left override
+  CHECK(printable("a\xE2\x80\x8B"
+                  "b") == "a<U+200B>b");  // zero width space
+  CHECK(printable("a\xE2\x80\xA8"
+                  "b") == "a<U+2028>b");  // line separator
+  CHECK(printable("\xEF\xBB\xBF"
+                  "x") == "<U+FEFF>x");                 // byte order mark
+  CHECK(printable("\xF3\xA0\x80\x81") == "<U+E0001>");  // language tag
+  // The joiners emoji and some scripts need are kept.
+  CHECK(printable("\xE2\x80\x8D\xE2\x80\x8C") == "\xE2\x80\x8D\xE2\x80\x8C");
+  CHECK(printable(printable("a\xE2\x80\xAE")) == printable("a\xE2\x80\xAE"));
+}
+
+TEST_CASE("the name rule: stripped, spaces folded, compared without ASCII case") {
+  using cryptochat::name_key;
+  using cryptochat::normalise_name;
+  using cryptochat::shown_name;
+  CHECK(normalise_name("alice").name == "alice");
+  CHECK(normalise_name("alice").problem.empty());
+  // Format, bidi, invisible characters, controls and tabs go; the rest stays.
+  CHECK(normalise_name("al\xE2\x80\x8Bice").name == "alice");  // U+200B
+  CHECK(normalise_name("\xE2\x80\xAE"
+                       "ecila")
+            .name == "ecila");                                             // U+202E
+  CHECK(normalise_name("al\tice\xE2\x80\xA8").name == "alice");            // tab, U+2028
+  CHECK(normalise_name("al\xE2\x81\xA6ice\xE2\x81\xA9").name == "alice");  // U+2066..2069
+  CHECK(normalise_name("alice\xEF\xB8\x8F").name == "alice");              // variation selector
+  CHECK(normalise_name("al\xC2\xADice").name == "alice");                  // soft hyphen
+  CHECK(normalise_name("\xC3\xA9lise").name == "\xC3\xA9lise");
+  // Space separators: one ASCII space, none at the ends.
+  CHECK(normalise_name("  ann \xC2\xA0\xE3\x80\x80 lee ").name == "ann lee");
+  // Compared by the normal form with ASCII case folded.
+  CHECK(name_key("ALICE") == "alice");
+  CHECK(name_key("Alice\xE2\x80\x8B ") == name_key("alice"));
+  CHECK(name_key("\xC3\x89lise") != name_key("\xC3\xA9lise"));  // only ASCII is folded
+  // Refused: invalid UTF-8, a colon or a look-alike, nothing visible.
+  CHECK(normalise_name("bob: yes").problem == "it holds ':'");
+  CHECK(normalise_name("bob\xEF\xBC\x9A yes").problem == "it holds ':'");  // U+FF1A
+  CHECK(normalise_name("bob\xEA\x9E\x89").problem == "it holds ':'");      // U+A789
+  CHECK(normalise_name("bob\xFF").problem == "it is not valid UTF-8");
+  CHECK(normalise_name("\xE2\x80\x8B\t ").problem == "it holds nothing visible");
+  CHECK(normalise_name("").problem == "it holds nothing visible");
+  CHECK(shown_name("\xE2\x80\x8B") == "?");
+  CHECK(shown_name("bob: yes") == "bob\xEF\xBF\xBD yes");
+  // Idempotent.
+  for (const char* raw : {"  a\tb\xE2\x80\xAE c ", "x\xFFy", "p:q"}) {
+    const std::string once = normalise_name(raw).name;
+    CHECK(normalise_name(once).name == once);
+  }
+}

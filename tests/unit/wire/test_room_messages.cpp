@@ -127,8 +127,8 @@ TEST_CASE("a RELAY keeps its data byte for byte, whatever it holds") {
 }
 
 TEST_CASE("ROOM_EVENTs round-trip for both kinds and any name length") {
-  for (const auto kind :
-       {wire::RoomEventKind::joined, wire::RoomEventKind::left, wire::RoomEventKind::present}) {
+  for (const auto kind : {wire::RoomEventKind::joined, wire::RoomEventKind::left,
+                          wire::RoomEventKind::present, wire::RoomEventKind::verified}) {
     for (const std::size_t name_size : {0, 1, 64}) {
       CAPTURE(static_cast<int>(kind));
       CAPTURE(name_size);
@@ -199,7 +199,7 @@ TEST_CASE("a ROOM_EVENT cut short at any length is refused") {
 TEST_CASE("a ROOM_EVENT of an unknown kind parses, for the receiver to ignore") {
   wire::Bytes content =
       wire::encode(wire::RoomEvent{wire::RoomEventKind::joined, participant("dave")});
-  for (const int kind : {0x00, 0x04, 0x81, 0xFF}) {
+  for (const int kind : {0x00, 0x05, 0x81, 0xFF}) {
     CAPTURE(kind);
     content[0] = static_cast<std::uint8_t>(kind);
     const auto event = wire::parse_room_event(content);
@@ -211,8 +211,8 @@ TEST_CASE("a ROOM_EVENT of an unknown kind parses, for the receiver to ignore") 
     longer.push_back(0);
     CHECK_THROWS_AS(static_cast<void>(wire::parse_room_event(longer)), ProtocolError);
   }
-  for (const auto kind :
-       {wire::RoomEventKind::joined, wire::RoomEventKind::left, wire::RoomEventKind::present}) {
+  for (const auto kind : {wire::RoomEventKind::joined, wire::RoomEventKind::left,
+                          wire::RoomEventKind::present, wire::RoomEventKind::verified}) {
     CHECK(wire::known_kind(kind));
   }
 }
