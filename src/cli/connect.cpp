@@ -132,6 +132,8 @@ void connect(const ConnectOptions& opts, const Console& console) {
       deadline, stop.fd());
   // Only now has the server proved it holds the key (key confirmation): a hello with a key
   // nobody holds leaves known_hosts as it was.
+  // Whether the SAS words were shown already (the first-contact question or notice).
+  bool sas_shown = false;
   if (!pin && trust::needs_recording(known_hosts, address, connected_to)) {
     const std::string fp = established.peer_key.fingerprint();
     if (verdict == trust::HostVerdict::first_contact && person_at_terminal()) {
@@ -139,7 +141,12 @@ void connect(const ConnectOptions& opts, const Console& console) {
       // been sent yet.
       FirstContactAnswer answer = FirstContactAnswer::no_answer;
       try {
-        answer = ask_first_contact(first_contact_lines(address, connected_to, fp), fp, stop.fd());
+        // The words come with the question: read by voice, they check the key as the
+        // fingerprint does (PROTOCOL.md section 7).
+        std::vector<std::string> lines = first_contact_lines(address, connected_to, fp);
+        lines.push_back(chat::sas_notice(established.peer_name, established.sas));
+        answer = ask_first_contact(lines, fp, stop.fd());
+        sas_shown = true;
       } catch (const std::exception& e) {
         refuse_established(loop, conn, std::move(established), chat::abort_text(e));
         throw;
@@ -166,10 +173,17 @@ void connect(const ConnectOptions& opts, const Console& console) {
       throw;
     }
     if (verdict == trust::HostVerdict::first_contact) {
-      console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
-                   known_hosts.path());
-      // The words to compare by voice (issue 16): a separate line, for the first-contact prompt.
-      console.warn("{}", chat::sas_notice(established.peer_name, established.sas));
+      if (sas_shown) {
+        console.warn("first contact with {}: its key {} is now recorded in {}", address, fp,
+                     known_hosts.path());
+      } else {
+        // Nobody was asked: the words go with the notice (one line, which -q keeps), for
+        // whoever reads it to compare them with the server's (issue 16).
+        console.warn("first contact with {}: its key {} is now recorded in {}; {}", address, fp,
+                     known_hosts.path(),
+                     chat::sas_notice(established.peer_name, established.sas));
+        sas_shown = true;
+      }
     } else if (!added.empty()) {
       console.warn("the key {} of {} is now also recorded for {} in {}", fp, address, added.back(),
                    known_hosts.path());
@@ -181,6 +195,10 @@ void connect(const ConnectOptions& opts, const Console& console) {
       ms_since_start(), wire::kVersion3, wire::kSuiteAes256Gcm);
   console.info("connected to {} ({}) at {}", shown_name(established.peer_name),
                established.peer_key.fingerprint(), conn.peer());
+  if (!sas_shown) {
+    // A known server: the words stay at hand for /verify; -v shows them too.
+    console.debug("{}", chat::sas_notice(established.peer_name, established.sas));
+  }
   chat::LocalSettings settings =
       standard_local_settings(identity, display_name(opts.identity), opts.no_color);
   apply_format(settings, opts.format, AutoFormat::raw_until_room);

@@ -11,6 +11,7 @@
 #include "chat/stream_session.hpp"
 #include "chat/verify.hpp"
 #include "cli/checks.hpp"
+#include "cli/first_contact.hpp"
 #include "cli/identity.hpp"
 #include "cli/local_end.hpp"
 #include "cli/non_empty.hpp"
@@ -89,7 +90,15 @@ void serve_once(net::EventLoop& loop, const chat::StageLimits& limits,
   const std::string peer_name = shown_name(joined->established.peer_name);
   const std::string peer_fp = joined->established.peer_key.fingerprint();
   console.info("{} ({}) joined from {}", peer_name, peer_fp, conn.peer());
-  console.info("{}", chat::sas_notice(joined->established.peer_name, joined->established.sas));
+  // The words are for a person who can read them to the client's (issue 16): shown when one is
+  // at the terminal, to a script only with -v.
+  const std::string sas_line =
+      chat::sas_notice(joined->established.peer_name, joined->established.sas);
+  if (person_at_terminal()) {
+    console.info("{}", sas_line);
+  } else {
+    console.debug("{}", sas_line);
+  }
   chat::LocalEnd local(settings);
   const auto result =
       chat::StreamSession(loop, conn, std::move(joined->established), chat::Channel::Role::server,

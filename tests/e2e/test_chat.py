@@ -489,7 +489,8 @@ class ClearCliTest(SessionTestCase):
             r"cryptochat: connected to 127\.0\.0\.1:\d+ in \d+\.\d ms$",
             r"cryptochat: handshake: hello sent at \d+\.\d ms$",
             r"cryptochat: handshake: server key SHA256:\S{43} \(2048 bits\) received at \d+\.\d ms$",
-            r"cryptochat: first contact with 127\.0\.0\.1:\d+: .*",
+            r"cryptochat: first contact with 127\.0\.0\.1:\d+: .*; SAS words with srv: "
+            r"[a-z]+ [a-z]+ [a-z]+ [a-z]+ \(compare them .*\)$",
             r"cryptochat: handshake: done at \d+\.\d ms; protocol version 3, cipher suite 1 "
             r"\(X25519, RSA-OAEP-SHA-256, HKDF-SHA-256, AES-256-GCM\)$",
             r"cryptochat: connected to srv \(SHA256:\S{43}\) at 127\.0\.0\.1:\d+$",
@@ -508,6 +509,8 @@ class ClearCliTest(SessionTestCase):
             r"cryptochat: 127\.0\.0\.1:\d+: connection accepted, handshake started \(1 under way\)$",
             r"cryptochat: 127\.0\.0\.1:\d+: handshake done in \d+\.\d ms$",
             r"cryptochat: cli \(SHA256:\S{43}\) joined from 127\.0\.0\.1:\d+$",
+            # Not at a terminal, the server shows the SAS words only with -v.
+            r"cryptochat: SAS words with cli: [a-z]+ [a-z]+ [a-z]+ [a-z]+ \(compare them .*\)$",
             r"cryptochat: session with 127\.0\.0\.1:\d+ ended: both sides ended .* sent 100 bytes "
             r"in 1 records, received 70000 bytes in \d+ records$",
             r"cryptochat: cli \(SHA256:\S{43}\) left$",

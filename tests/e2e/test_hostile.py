@@ -720,18 +720,18 @@ class HostileKeysTest(HostileTestCase):
 
     def test_version_errors_name_versions_whatever_layout_follows(self):
         # A later version keeps only the fields up to the suites (section 8).
-        client, alerts = self.against(self.hostile_server_hello(versions=(3, 4), rest=b"\x01"))
-        self.assert_one_line_error(client, "protocol version 3, 4")
+        client, alerts = self.against(self.hostile_server_hello(versions=(4, 5), rest=b"\x01"))
+        self.assert_one_line_error(client, "protocol version 4, 5")
         self.assertEqual([code for code, _ in alerts], [ALERT_UNSUPPORTED_VERSION])
 
         server = self.open_server()
         sock, address = self.attacker(server.port)
-        sock.sendall(frame(CLIENT_HELLO, MAGIC + struct.pack(">HH", 3, 1) + b"another layout"))
-        frames, _ = parse_frames(self.assert_dropped_quickly(sock, "version 3"))
+        sock.sendall(frame(CLIENT_HELLO, MAGIC + struct.pack(">HH", 4, 1) + b"another layout"))
+        frames, _ = parse_frames(self.assert_dropped_quickly(sock, "version 4"))
         alerts = [parse_alert(body) for kind, body in frames if kind == ALERT]
         self.assertEqual([code for code, _ in alerts], [ALERT_UNSUPPORTED_VERSION], alerts)
-        self.assertIn("version 3", alerts[0][1])
-        self.assert_survived(server, [address], "version 3")
+        self.assertIn("version 4", alerts[0][1])
+        self.assert_survived(server, [address], "version 4")
 
 
 class FrameProxy(Proxy):
