@@ -506,7 +506,7 @@ class ClearCliTest(SessionTestCase):
             r"cryptochat: listening on \S+ as srv \(SHA256:\S{43}\)$",
             r"cryptochat: anyone who can reach this port may join; --authorized-keys FILE admits "
             r"only the keys in FILE$",
-            r"cryptochat: 127\.0\.0\.1:\d+: connection accepted, handshake started \(1 under way\)$",
+            r"cryptochat: 127\.0\.0\.1:\d+: (connection accepted, handshake started \(1 under way\)|handshake started after [0-9.]+ ms in the queue \(1 under way, 0 waiting\))$",
             r"cryptochat: 127\.0\.0\.1:\d+: handshake done in \d+\.\d ms$",
             r"cryptochat: cli \(SHA256:\S{43}\) joined from 127\.0\.0\.1:\d+$",
             # Not at a terminal, the server shows the SAS words only with -v.

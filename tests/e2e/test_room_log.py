@@ -160,6 +160,7 @@ class RoomLogTest(HostileTestCase):
         # Not UTF-8, and an escape sequence: exact in both formats.
         os.write(alice.stdin, b"caf\xe9 \xff\x1b[31m\r\n")
         said("alice", a, b"caf\xe9 \xff\x1b[31m\r")
+        check(*logs)  # two senders' lines have no order between them: one at a time
         os.write(bob.stdin, "tab\there, back\\slash, ünïcode\n".encode())
         said("bob", b, "tab\there, back\\slash, ünïcode".encode())
         check(*logs)
@@ -179,6 +180,7 @@ class RoomLogTest(HostileTestCase):
             time.sleep(PIECE_PAUSE)
         os.write(carol.stdin, b"\n")
         said("carol", c, b"c" * SPLIT_LINE)
+        check(*logs)
         os.write(alice.stdin, b"x" * LONG_LINE + b"\n")
         said("alice", a, b"x" * 65536, "partial")
         said("alice", a, b"x" * (LONG_LINE - 65536))

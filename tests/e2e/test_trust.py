@@ -73,7 +73,7 @@ class KnownHostsTest(TrustTestCase):
     def test_names_of_one_address_are_separate_entries_with_the_address_checked(self):
         # "127.0.0.1:PORT" and "localhost:PORT" are separate names, each a first contact; the
         # address connected to (127.0.0.1:PORT) is recorded once.
-        server = self.start_server(once=False, stdout=self.path("server.out"))
+        server = self.start_server("--bind", "127.0.0.1", once=False, stdout=self.path("server.out"))
         for address in (f"127.0.0.1:{server.port}", f"localhost:{server.port}"):
             with self.subTest(address):
                 client = self.start_client(address, stdin=self.client_data())
@@ -85,14 +85,14 @@ class KnownHostsTest(TrustTestCase):
         self.stop(server)
 
     def test_other_spellings_of_a_known_address_are_refused_as_a_changed_key(self):
-        server = self.start_server(once=False, stdout=self.path("old.out"))
+        server = self.start_server("--bind", "127.0.0.1", once=False, stdout=self.path("old.out"))
         port = server.port
         self.start_client(f"127.0.0.1:{port}", stdin=self.client_data()).finish(0)
         self.stop(server)
         recorded = self.known_hosts_text()
         self.assertEqual(recorded, f"127.0.0.1:{port} {server.fingerprint}\n")
 
-        impostor = self.start_server(key="other", once=False, port=port,
+        impostor = self.start_server("--bind", "127.0.0.1", key="other", once=False, port=port,
                                      stdout=self.path("impostor.out"))
         spellings = [f"localhost:{port}", f"LOCALHOST:{port}",
                      f"127.0.0.1:0{port}", f"127.1:{port}", f"[::ffff:127.0.0.1]:{port}"]
@@ -112,7 +112,7 @@ class KnownHostsTest(TrustTestCase):
         self.assertEqual(read_bytes(self.path("impostor.out")), b"", "data reached the impostor")
 
     def test_old_entries_as_typed_still_match(self):
-        server = self.start_server(once=False, stdout=self.path("server.out"))
+        server = self.start_server("--bind", "127.0.0.1", once=False, stdout=self.path("server.out"))
         entry = f"LocalHost.:0{server.port} {server.fingerprint}\n"
         os.makedirs(os.path.dirname(self.known_hosts), mode=0o700)
         write_bytes(self.known_hosts, entry.encode())
@@ -185,7 +185,7 @@ class KnownHostsTest(TrustTestCase):
         self.assertEqual(self.known_hosts_text(), bad + f"{address} {server.fingerprint}\n")
 
     def test_malformed_line_of_this_server_refuses_it(self):
-        server = self.start_server(once=False, stdout=self.path("server.out"))
+        server = self.start_server("--bind", "127.0.0.1", once=False, stdout=self.path("server.out"))
         port = server.port
         cases = [(f"127.0.0.1:{port}", f"127.0.0.1:{port} {server.fingerprint} trailing\n"),
                  (f"LOCALHOST:0{port}", f"localhost:{port} SHA256:cut\n"),
