@@ -310,7 +310,12 @@ void Room::join(JoinedPeer peer) {
   }
   local_.names().note(m.who);
   console_.info("{} ({}) joined from {}", m.label, m.fingerprint, m.conn->peer());
-  console_.info("{}", sas_notice(m.channel.peer_name(), m.channel.sas()));
+  const std::string sas_line = sas_notice(m.channel.peer_name(), m.channel.sas());
+  if (settings_.show_sas) {
+    console_.info("{}", sas_line);
+  } else {
+    console_.debug("{}", sas_line);
+  }
   m.announced = true;
   announce(m, wire::RoomEventKind::joined);
   m.output.show_event(wire::RoomEventKind::joined, m.who);

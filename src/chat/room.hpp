@@ -44,6 +44,9 @@ struct RoomSettings {
   // Every key admitted is on the server's list (--authorized-keys): each participant is
   // announced with ROOM_EVENT verified (PROTOCOL.md section 9).
   bool keys_listed = false;
+  // A person reads the operator's console: each newcomer's SAS words are shown there (otherwise
+  // only with -v; /verify has them either way).
+  bool show_sas = false;
 };
 
 // The ABORT reason of a participant whose key the allow list no longer has.

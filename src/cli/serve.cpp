@@ -174,6 +174,7 @@ void serve(const ServeOptions& opts, const Console& console) {
     room.handshakes = limits;
     room.room.max_clients = opts.max_clients;
     room.room.keys_listed = allowed.has_value();
+    room.room.show_sas = person_at_terminal();
     room.room.idle_timeout =
         std::chrono::milliseconds(static_cast<long long>(opts.idle_timeout * 1000));
     if (hangup) {

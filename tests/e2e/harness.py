@@ -596,10 +596,12 @@ class HostileTestCase(SessionTestCase):
         return self.openssl("pkey", "-in", os.path.join(DATA_DIR, name), "-pubout",
                             "-outform", "DER").stdout
 
-    def server_hello(self, versions=(PROTOCOL_VERSION,), suites=(1,)):
+    def server_hello(self, versions=(PROTOCOL_VERSION,), suites=(1,), key="server"):
+        """A well-formed SERVER_HELLO with the key `key` of tests/data and a random SAS
+        commitment (nobody here reveals its nonce)."""
         body = (MAGIC + bytes([len(versions)]) + b"".join(struct.pack(">H", v) for v in versions)
                 + bytes([len(suites)]) + b"".join(struct.pack(">H", s) for s in suites)
-                + os.urandom(32) + field16(self.spki_der("server")) + os.urandom(32))
+                + os.urandom(32) + field16(self.spki_der(key)) + os.urandom(32))
         return frame(SERVER_HELLO, body)
 
     def assert_dropped_quickly(self, sock, what, limit=QUICK_DROP):

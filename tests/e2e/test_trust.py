@@ -617,9 +617,7 @@ class StrictTest(HostileTestCase):
         """A listener that sends a valid SERVER_HELLO with the "other" key and collects what
         the client sends until it closes; returns (port, thread, received)."""
         listener = self.closer.sock(socket.create_server(("127.0.0.1", 0)))
-        hello = frame(SERVER_HELLO, MAGIC + bytes([1]) + struct.pack(">H", PROTOCOL_VERSION) +
-                      bytes([1]) + struct.pack(">H", 1) + os.urandom(32) +
-                      field16(self.spki_der("other")))
+        hello = self.server_hello(key="other")
         received = bytearray()
 
         def serve_once():
