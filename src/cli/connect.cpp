@@ -180,8 +180,7 @@ void connect(const ConnectOptions& opts, const Console& console) {
         // Nobody was asked: the words go with the notice (one line, which -q keeps), for
         // whoever reads it to compare them with the server's (issue 16).
         console.warn("first contact with {}: its key {} is now recorded in {}; {}", address, fp,
-                     known_hosts.path(),
-                     chat::sas_notice(established.peer_name, established.sas));
+                     known_hosts.path(), chat::sas_notice(established.peer_name, established.sas));
         sas_shown = true;
       }
     } else if (!added.empty()) {
